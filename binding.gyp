@@ -1,0 +1,42 @@
+{
+  "variables": {
+    "nsjs_sanitize%": "0"
+  },
+  "target_defaults": {
+    "cflags": ["-Wall", "-Wextra", "-fstack-protector-strong"],
+    "cflags_c": ["-std=gnu11"],
+    "defines": ["_GNU_SOURCE"],
+    "conditions": [
+      ["nsjs_sanitize==1", {
+        "cflags": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"],
+        "ldflags": ["-fsanitize=address,undefined"]
+      }]
+    ]
+  },
+  "targets": [
+    {
+      "target_name": "nsjs",
+      "sources": [
+        "src-native/binding.cc",
+        "src-native/exit_watcher.cc",
+        "src-native/core/inprocess.c",
+        "src-native/core/spawn.c",
+        "src-native/core/child.c",
+        "src-native/core/exec.c",
+        "src-native/core/steps.c"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "cflags_cc": ["-std=c++17"],
+      "defines": ["NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "nsjs-init",
+      "type": "executable",
+      "sources": ["src-native/init/nsjs-init.c", "src-native/core/exec.c"],
+      "ldflags": ["-static"],
+      "cflags!": ["-fsanitize=address,undefined"],
+      "ldflags!": ["-fsanitize=address,undefined"]
+    }
+  ]
+}

@@ -1,0 +1,52 @@
+/**
+ * In-process `sethostname(2)` and `setdomainname(2)`.
+ * @module
+ */
+import { binding } from './binding';
+import { callNative, ErrorCodes, libraryError } from './errors';
+import { inHostNamespace } from './host-namespace';
+import { optionsObject, validateBoolean, validateUtsName } from './validate';
+
+/** Options of {@link sethostname} and {@link setdomainname}. */
+export interface HostNamespaceOptions {
+  /**
+   * Act even when the calling thread is still in the host's namespace (the
+   * one PID 1 is in). Without it nsjs refuses, so that a namespace library
+   * never renames the host, or mounts over its /proc, by accident.
+   * @default false
+   */
+  allowHostNamespace?: boolean;
+}
+
+function refuseHostUts(options: unknown, what: string): void {
+  const opts = optionsObject(options);
+  const allow = opts.allowHostNamespace ?? false;
+  validateBoolean(allow, 'options.allowHostNamespace');
+  if (!allow && inHostNamespace('uts') === true) {
+    throw libraryError(
+      ErrorCodes.HOST_NAMESPACE,
+      `Refusing to set the ${what}: the calling thread is in the host's UTS namespace. Call unshare('uts') first, or pass { allowHostNamespace: true }.`,
+      { syscall: what === 'hostname' ? 'sethostname' : 'setdomainname' },
+    );
+  }
+}
+
+/**
+ * Sets the hostname of the calling thread's UTS namespace. At most 64 bytes
+ * of UTF-8. Refused while the thread is in the host's UTS namespace unless
+ * `allowHostNamespace` is set.
+ */
+export function sethostname(name: string, options?: HostNamespaceOptions): void {
+  const bytes = validateUtsName(name, 'name');
+  refuseHostUts(options, 'hostname');
+  const native = binding();
+  callNative(() => native.sethostname(bytes));
+}
+
+/** Sets the NIS domain name of the calling thread's UTS namespace; as {@link sethostname}. */
+export function setdomainname(name: string, options?: HostNamespaceOptions): void {
+  const bytes = validateUtsName(name, 'name');
+  refuseHostUts(options, 'domain name');
+  const native = binding();
+  callNative(() => native.setdomainname(bytes));
+}

@@ -1,0 +1,319 @@
+// N-API glue: checks argument types, converts, calls the C core, and turns a C
+// error into a JS error. Policy and validation live in TypeScript (lib/).
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "glue.h"
+
+namespace nsjs_addon {
+
+Napi::Error MakeNativeError(Napi::Env env, const nsjs_error &e) {
+  const char *step = nsjs_step_name(e.step);
+  const char *sys = nsjs_sys_name(e.sys);
+  Napi::Error err = Napi::Error::New(env, std::string(step ? step : sys ? sys : "nsjs") + " failed");
+  Napi::Object o = err.Value();
+  o.Set("nativeErrno", Napi::Number::New(env, e.err));
+  if (sys) o.Set("nativeSyscall", Napi::String::New(env, sys));
+  if (step) o.Set("nativeStep", Napi::String::New(env, step));
+  return err;
+}
+
+namespace {
+
+bool Fail(Napi::Env env, const char *message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return false;
+}
+
+bool GetInt(const Napi::CallbackInfo &info, size_t i, int *out) {
+  if (info.Length() <= i || !info[i].IsNumber()) return Fail(info.Env(), "expected an integer argument");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != static_cast<int>(d))
+    return Fail(info.Env(), "expected a 32-bit integer argument");
+  *out = static_cast<int>(d);
+  return true;
+}
+
+bool GetBytes(const Napi::CallbackInfo &info, size_t i, std::string *out) {
+  if (info.Length() <= i || !info[i].IsBuffer()) return Fail(info.Env(), "expected a Buffer argument");
+  auto buf = info[i].As<Napi::Buffer<char>>();
+  out->assign(buf.Data(), buf.Length());
+  return true;
+}
+
+bool GetPath(const Napi::CallbackInfo &info, size_t i, std::string *out) {
+  if (info.Length() <= i || !info[i].IsString()) return Fail(info.Env(), "expected a string argument");
+  *out = info[i].As<Napi::String>().Utf8Value();
+  if (out->find('\0') != std::string::npos) return Fail(info.Env(), "string contains a NUL byte");
+  return true;
+}
+
+Napi::Value Check(Napi::Env env, int rc, const nsjs_error &e) {
+  if (rc < 0) MakeNativeError(env, e).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value Unshare(const Napi::CallbackInfo &info) {
+  int flags = 0;
+  if (!GetInt(info, 0, &flags)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_unshare(flags, &e), e);
+}
+
+Napi::Value SetRootPropagation(const Napi::CallbackInfo &info) {
+  int flags = 0;
+  if (!GetInt(info, 0, &flags)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_set_root_propagation(static_cast<unsigned>(flags), &e), e);
+}
+
+Napi::Value Setns(const Napi::CallbackInfo &info) {
+  int fd = -1, type = 0;
+  if (!GetInt(info, 0, &fd) || !GetInt(info, 1, &type)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_setns(fd, type, &e), e);
+}
+
+Napi::Value NsType(const Napi::CallbackInfo &info) {
+  int fd = -1, type = 0;
+  if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
+  nsjs_error e{};
+  if (nsjs_ns_type(fd, &type, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), type);
+}
+
+Napi::Value Sethostname(const Napi::CallbackInfo &info) {
+  std::string name;
+  if (!GetBytes(info, 0, &name)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_sethostname(name.data(), name.size(), &e), e);
+}
+
+Napi::Value Setdomainname(const Napi::CallbackInfo &info) {
+  std::string name;
+  if (!GetBytes(info, 0, &name)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_setdomainname(name.data(), name.size(), &e), e);
+}
+
+Napi::Value MountProc(const Napi::CallbackInfo &info) {
+  std::string target;
+  if (!GetPath(info, 0, &target)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_mount_proc(target.c_str(), &e), e);
+}
+
+// The stdio channel of a 'pipe' slot: a UNIX socketpair, as libuv makes for child_process.
+Napi::Value Socketpair(const Napi::CallbackInfo &info) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    nsjs_error e{NSJS_STEP_NONE, NSJS_SYS_SOCKET, errno};
+    return Check(info.Env(), -1, e);
+  }
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo &info) {
+  int fd = -1;
+  if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
+  if (fd >= 0) close(fd);
+  return info.Env().Undefined();
+}
+
+// ---- spawn: convert the plan object, everything allocated before clone ----
+
+struct PlanStorage {
+  std::string uid_map, gid_map, hostname, domainname, time_offsets, cwd, init_path;
+  std::vector<std::string> exec_paths, argv, envp, init_argv;
+  std::vector<const char *> exec_path_ptrs;
+  std::vector<char *> argv_ptrs, envp_ptrs, init_argv_ptrs;
+  std::vector<int> stdio, stdio_work;
+};
+
+bool ReadString(Napi::Object o, const char *key, std::string *out, bool *present) {
+  Napi::Value v = o.Get(key);
+  *present = !v.IsUndefined();
+  if (!*present) return true;
+  if (!v.IsString()) return Fail(o.Env(), "plan field must be a string");
+  *out = v.As<Napi::String>().Utf8Value();
+  if (out->find('\0') != std::string::npos) return Fail(o.Env(), "plan string contains a NUL byte");
+  return true;
+}
+
+bool ReadStrings(Napi::Object o, const char *key, std::vector<std::string> *out) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) return Fail(o.Env(), "plan field must be an array of strings");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value s = a.Get(i);
+    if (!s.IsString()) return Fail(o.Env(), "plan field must be an array of strings");
+    out->push_back(s.As<Napi::String>().Utf8Value());
+    if (out->back().find('\0') != std::string::npos) return Fail(o.Env(), "plan string contains a NUL byte");
+  }
+  return true;
+}
+
+bool ReadInt(Napi::Object o, const char *key, int *out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsNumber()) return Fail(o.Env(), "plan field must be an integer");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != static_cast<int>(d))
+    return Fail(o.Env(), "plan field must be a 32-bit integer");
+  *out = static_cast<int>(d);
+  return true;
+}
+
+bool ReadBool(Napi::Object o, const char *key, int *out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsBoolean()) return Fail(o.Env(), "plan field must be a boolean");
+  *out = v.As<Napi::Boolean>().Value() ? 1 : 0;
+  return true;
+}
+
+template <typename T>
+void Pointers(std::vector<std::string> &strings, std::vector<T> *ptrs) {
+  for (auto &s : strings) ptrs->push_back(const_cast<T>(s.c_str()));
+  ptrs->push_back(nullptr);
+}
+
+bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
+  bool has_uid = false, has_gid = false, has_host = false, has_domain = false, has_time = false,
+       has_cwd = false, has_init = false;
+  int propagation = 0;
+  *p = nsjs_plan{};
+  if (!ReadInt(o, "cloneFlags", &p->clone_flags) || !ReadBool(o, "useVm", &p->use_vm) ||
+      !ReadString(o, "uidMap", &st->uid_map, &has_uid) || !ReadString(o, "gidMap", &st->gid_map, &has_gid) ||
+      !ReadBool(o, "denySetgroups", &p->deny_setgroups) || !ReadInt(o, "propagation", &propagation) ||
+      !ReadString(o, "hostname", &st->hostname, &has_host) ||
+      !ReadString(o, "domainname", &st->domainname, &has_domain) ||
+      !ReadBool(o, "mountProc", &p->mount_proc) || !ReadBool(o, "loopbackUp", &p->loopback_up) ||
+      !ReadString(o, "timeOffsets", &st->time_offsets, &has_time) ||
+      !ReadBool(o, "newSession", &p->new_session) || !ReadBool(o, "noNewPrivs", &p->no_new_privs) ||
+      !ReadBool(o, "dieWithParent", &p->die_with_parent) || !ReadString(o, "cwd", &st->cwd, &has_cwd) ||
+      !ReadStrings(o, "execPaths", &st->exec_paths) || !ReadStrings(o, "argv", &st->argv) ||
+      !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init))
+    return false;
+  if (has_uid != has_gid) return Fail(o.Env(), "uidMap and gidMap go together");
+  if (st->exec_paths.empty() || st->argv.empty()) return Fail(o.Env(), "execPaths and argv must not be empty");
+
+  Napi::Value stdio = o.Get("stdio");
+  if (!stdio.IsArray()) return Fail(o.Env(), "plan.stdio must be an array of fds");
+  Napi::Array sa = stdio.As<Napi::Array>();
+  for (uint32_t i = 0; i < sa.Length(); i++) {
+    Napi::Value v = sa.Get(i);
+    if (!v.IsNumber()) return Fail(o.Env(), "plan.stdio must be an array of fds");
+    st->stdio.push_back(v.As<Napi::Number>().Int32Value());
+  }
+  st->stdio_work.resize(st->stdio.size());
+
+  Pointers(st->exec_paths, &st->exec_path_ptrs);
+  Pointers(st->argv, &st->argv_ptrs);
+  Pointers(st->envp, &st->envp_ptrs);
+  if (has_init) {
+    // nsjs-init <status-fd> <candidate-count> <candidate>... <argv>...; the
+    // status fd lands right after the stdio slots (see step_stdio).
+    st->init_argv.push_back("nsjs-init");
+    st->init_argv.push_back(std::to_string(st->stdio.size()));
+    st->init_argv.push_back(std::to_string(st->exec_paths.size()));
+    for (auto &s : st->exec_paths) st->init_argv.push_back(s);
+    for (auto &s : st->argv) st->init_argv.push_back(s);
+    Pointers(st->init_argv, &st->init_argv_ptrs);
+  }
+
+  p->propagation = static_cast<unsigned long>(static_cast<unsigned>(propagation));
+  p->uid_map = has_uid ? st->uid_map.c_str() : nullptr;
+  p->gid_map = has_gid ? st->gid_map.c_str() : nullptr;
+  p->hostname = has_host ? st->hostname.c_str() : nullptr;
+  p->hostname_len = st->hostname.size();
+  p->domainname = has_domain ? st->domainname.c_str() : nullptr;
+  p->domainname_len = st->domainname.size();
+  p->time_offsets = has_time ? st->time_offsets.c_str() : nullptr;
+  p->cwd = has_cwd ? st->cwd.c_str() : nullptr;
+  p->stdio_count = static_cast<int>(st->stdio.size());
+  p->stdio = st->stdio.data();
+  p->stdio_work = st->stdio_work.data();
+  p->exec_paths = st->exec_path_ptrs.data();
+  p->exec_path_count = static_cast<int>(st->exec_paths.size());
+  p->argv = st->argv_ptrs.data();
+  p->envp = st->envp_ptrs.data();
+  p->init_path = has_init ? st->init_path.c_str() : nullptr;
+  p->init_argv = has_init ? st->init_argv_ptrs.data() : nullptr;
+  return true;
+}
+
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Fail(env, "expected a plan object");
+    return env.Undefined();
+  }
+  PlanStorage st;
+  nsjs_plan plan;
+  if (!ReadPlan(info[0].As<Napi::Object>(), &st, &plan)) return env.Undefined();
+  nsjs_spawn_result r{};
+  nsjs_error e{};
+  if (nsjs_spawn(&plan, &r, &e) < 0) return Check(env, -1, e);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", r.pid);
+  out.Set("pidfd", r.pidfd);
+  out.Set("statusFd", r.status_fd);
+  out.Set("nsPid", r.ns_pid);
+  return out;
+}
+
+Napi::Object Constants(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("CLONE_NEWNS", static_cast<int>(CLONE_NEWNS));
+  c.Set("CLONE_NEWUTS", static_cast<int>(CLONE_NEWUTS));
+  c.Set("CLONE_NEWIPC", static_cast<int>(CLONE_NEWIPC));
+  c.Set("CLONE_NEWUSER", static_cast<int>(CLONE_NEWUSER));
+  c.Set("CLONE_NEWPID", static_cast<int>(CLONE_NEWPID));
+  c.Set("CLONE_NEWNET", static_cast<int>(CLONE_NEWNET));
+  c.Set("CLONE_NEWCGROUP", static_cast<int>(CLONE_NEWCGROUP));
+  c.Set("CLONE_NEWTIME", static_cast<int>(CLONE_NEWTIME));
+  c.Set("CLONE_FS", static_cast<int>(CLONE_FS));
+  c.Set("MS_REC", static_cast<int>(MS_REC));
+  c.Set("MS_PRIVATE", static_cast<int>(MS_PRIVATE));
+  c.Set("MS_SLAVE", static_cast<int>(MS_SLAVE));
+  c.Set("MS_SHARED", static_cast<int>(MS_SHARED));
+  return c;
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("unshare", Napi::Function::New(env, Unshare, "unshare"));
+  exports.Set("setRootPropagation", Napi::Function::New(env, SetRootPropagation, "setRootPropagation"));
+  exports.Set("setns", Napi::Function::New(env, Setns, "setns"));
+  exports.Set("nsType", Napi::Function::New(env, NsType, "nsType"));
+  exports.Set("sethostname", Napi::Function::New(env, Sethostname, "sethostname"));
+  exports.Set("setdomainname", Napi::Function::New(env, Setdomainname, "setdomainname"));
+  exports.Set("mountProc", Napi::Function::New(env, MountProc, "mountProc"));
+  exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("constants", Constants(env));
+  InitExitWatcher(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) { return InitModule(env, exports); }
+
+}  // namespace nsjs_addon
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) { return nsjs_addon::Init(env, exports); }
+
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitAll)

@@ -1,0 +1,291 @@
+/* The clone child: runs between clone and exec. Everything it needs was prepared
+ * by the parent; it makes only raw, async-signal-safe syscalls (no malloc, no
+ * stdio, no locks), because it may share memory with a multithreaded Node
+ * (CLONE_VM) or be a copy of it taken while other threads held locks.
+ * Each step is a small function that returns 0 or fails with its step name. */
+#include "exec.h"
+#include "nsjs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct child_state {
+  const nsjs_plan *plan;
+  int errfd;
+  int parent_pidfd;
+  int step; /* the step that failed, and the syscall in it */
+  int sys;
+};
+
+static int step_fail(struct child_state *s, int step, int sys) {
+  s->step = step;
+  s->sys = sys;
+  return -1;
+}
+
+static int write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static size_t cstrlen(const char *p) {
+  size_t n = 0;
+  while (p[n]) n++;
+  return n;
+}
+
+/* Writes a whole small file (uid_map, setgroups, timens_offsets) in one write. */
+static int write_file(struct child_state *s, int step, const char *path, const char *data) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return step_fail(s, step, NSJS_SYS_OPEN);
+  int rc = write_all(fd, data, cstrlen(data));
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc < 0 ? step_fail(s, step, NSJS_SYS_WRITE) : 0;
+}
+
+/* ---- steps ---- */
+
+static int step_reset_signals(struct child_state *s) {
+  /* Node's handlers must never run here: the memory may be the parent's.
+   * Raw rt_sigaction also resets glibc's reserved signals 32 and 33. */
+  struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } sa = {
+    .handler = SIG_DFL, .flags = 0, .restorer = NULL, .mask = 0};
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(uint64_t)) != 0 && errno != EINVAL)
+      return step_fail(s, NSJS_STEP_RESET_SIGNALS, NSJS_SYS_RT_SIGACTION);
+  }
+  return 0;
+}
+
+static int step_die_with_parent(struct child_state *s) {
+  if (!s->plan->die_with_parent) return 0;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    return step_fail(s, NSJS_STEP_DIE_WITH_PARENT, NSJS_SYS_PRCTL);
+  /* Close the race: if Node died before the prctl, no signal will come.
+   * getppid() is 0 in a new PID namespace, so ask the parent's pidfd. */
+  if (s->parent_pidfd >= 0) {
+    struct pollfd p = {.fd = s->parent_pidfd, .events = POLLIN, .revents = 0};
+    if (poll(&p, 1, 0) > 0) _exit(128 + SIGKILL);
+  }
+  return 0;
+}
+
+static int step_id_maps(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  if (!p->uid_map) return 0;
+  /* Order matters for an unprivileged caller: setgroups must say "deny"
+   * before gid_map may be written (CVE-2014-8989). */
+  if (write_file(s, NSJS_STEP_UID_MAP, "/proc/self/uid_map", p->uid_map) < 0) return -1;
+  if (p->deny_setgroups && write_file(s, NSJS_STEP_SETGROUPS, "/proc/self/setgroups", "deny") < 0)
+    return -1;
+  return write_file(s, NSJS_STEP_GID_MAP, "/proc/self/gid_map", p->gid_map);
+}
+
+static int step_set_propagation(struct child_state *s) {
+  /* Before anything is mounted: with "/" shared, mounts would leak to the host. */
+  if (!s->plan->propagation) return 0;
+  if (mount(NULL, "/", NULL, s->plan->propagation, NULL) != 0)
+    return step_fail(s, NSJS_STEP_SET_PROPAGATION, NSJS_SYS_MOUNT);
+  return 0;
+}
+
+static int step_hostnames(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  if (p->hostname && sethostname(p->hostname, p->hostname_len) != 0)
+    return step_fail(s, NSJS_STEP_SETHOSTNAME, NSJS_SYS_SETHOSTNAME);
+  if (p->domainname && setdomainname(p->domainname, p->domainname_len) != 0)
+    return step_fail(s, NSJS_STEP_SETDOMAINNAME, NSJS_SYS_SETDOMAINNAME);
+  return 0;
+}
+
+static int step_mount_proc(struct child_state *s) {
+  if (!s->plan->mount_proc) return 0;
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+    return step_fail(s, NSJS_STEP_MOUNT_PROC, NSJS_SYS_MOUNT);
+  return 0;
+}
+
+static int step_loopback_up(struct child_state *s) {
+  if (!s->plan->loopback_up) return 0;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return step_fail(s, NSJS_STEP_LOOPBACK_UP, NSJS_SYS_SOCKET);
+  struct ifreq ifr;
+  for (size_t i = 0; i < sizeof ifr; i++) ((volatile char *)&ifr)[i] = 0;
+  ifr.ifr_name[0] = 'l';
+  ifr.ifr_name[1] = 'o';
+  int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+  if (rc == 0) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc != 0 ? step_fail(s, NSJS_STEP_LOOPBACK_UP, NSJS_SYS_IOCTL) : 0;
+}
+
+static int step_time_namespace(struct child_state *s) {
+  /* CLONE_NEWTIME does not fit clone()'s flags; unshare it here. The child's
+   * children, and this process after execve, live in the new time namespace. */
+  if (!s->plan->time_offsets) return 0;
+  if (unshare(CLONE_NEWTIME) != 0) return step_fail(s, NSJS_STEP_TIME_NAMESPACE, NSJS_SYS_UNSHARE);
+  if (s->plan->time_offsets[0] == '\0') return 0;
+  return write_file(s, NSJS_STEP_TIME_OFFSETS, "/proc/self/timens_offsets", s->plan->time_offsets);
+}
+
+static int step_setsid(struct child_state *s) {
+  /* A new session has no controlling terminal: TIOCSTI cannot reach the caller's tty. */
+  if (s->plan->new_session && setsid() < 0) return step_fail(s, NSJS_STEP_SETSID, NSJS_SYS_SETSID);
+  return 0;
+}
+
+static int step_no_new_privs(struct child_state *s) {
+  if (s->plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return step_fail(s, NSJS_STEP_NO_NEW_PRIVS, NSJS_SYS_PRCTL);
+  return 0;
+}
+
+static int step_chdir(struct child_state *s) {
+  if (s->plan->cwd && chdir(s->plan->cwd) != 0) return step_fail(s, NSJS_STEP_CHDIR, NSJS_SYS_CHDIR);
+  return 0;
+}
+
+/* Puts each stdio source on its slot (0..n-1) and the error pipe on fd n.
+ * Sources that sit on a slot they do not belong to are first moved above n,
+ * so no dup3 can clobber a source that a later slot still needs. */
+static int step_stdio(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  int n = p->stdio_count;
+  int *work = p->stdio_work;
+  if (s->errfd <= n) {
+    int fd = fcntl(s->errfd, F_DUPFD_CLOEXEC, n + 1);
+    if (fd < 0) return step_fail(s, NSJS_STEP_STDIO, NSJS_SYS_FCNTL);
+    s->errfd = fd;
+  }
+  for (int i = 0; i < n; i++) {
+    work[i] = p->stdio[i];
+    if (work[i] >= 0 && work[i] <= n && work[i] != i) {
+      int fd = fcntl(work[i], F_DUPFD_CLOEXEC, n + 1);
+      if (fd < 0) return step_fail(s, NSJS_STEP_STDIO, NSJS_SYS_FCNTL);
+      work[i] = fd;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    if (work[i] < 0) {
+      close(i);
+    } else if (work[i] == i) {
+      if (fcntl(i, F_SETFD, 0) != 0) return step_fail(s, NSJS_STEP_STDIO, NSJS_SYS_FCNTL);
+    } else if (dup3(work[i], i, 0) < 0) {
+      return step_fail(s, NSJS_STEP_STDIO, NSJS_SYS_DUP3);
+    }
+  }
+  if (dup3(s->errfd, n, O_CLOEXEC) < 0) return step_fail(s, NSJS_STEP_STDIO, NSJS_SYS_DUP3);
+  s->errfd = n;
+  return 0;
+}
+
+/* Fallback for kernels before 5.9: walk /proc/self/fd with getdents64. */
+static int close_from_by_listing(int first) {
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  char buf[4096] __attribute__((aligned(8)));
+  for (;;) {
+    long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      unsigned short reclen = *(unsigned short *)(buf + off + 16);
+      const char *name = buf + off + 19;
+      int fd = 0, digits = 0;
+      for (; name[digits] >= '0' && name[digits] <= '9'; digits++) fd = fd * 10 + (name[digits] - '0');
+      if (digits > 0 && name[digits] == '\0' && fd >= first && fd != dir) close(fd);
+      off += reclen;
+    }
+  }
+  close(dir);
+  return 0;
+}
+
+static int step_close_fds(struct child_state *s) {
+  /* Everything above the error pipe goes, CLOEXEC or not: an fd Node itself
+   * inherited without CLOEXEC must not reach the sandbox. */
+  int first = s->errfd + 1;
+  if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return 0;
+  if (errno == ENOSYS && close_from_by_listing(first) == 0) return 0;
+  return step_fail(s, NSJS_STEP_CLOSE_FDS, NSJS_SYS_CLOSE_RANGE);
+}
+
+static void unblock_signals(void) {
+  uint64_t none = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+}
+
+static int step_exec(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  if (p->init_path) {
+    /* nsjs-init inherits the error pipe on fd n (it reports the program's
+     * exec and exit on it) and keeps every signal blocked until it runs. */
+    if (fcntl(s->errfd, F_SETFD, 0) != 0) return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_FCNTL);
+    execve(p->init_path, p->init_argv, p->envp);
+    return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_EXECVE);
+  }
+  unblock_signals();
+  errno = nsjs_exec_candidates(p->exec_paths, p->exec_path_count, p->argv, p->envp);
+  return step_fail(s, NSJS_STEP_EXEC, NSJS_SYS_EXECVE);
+}
+
+typedef int (*child_step)(struct child_state *);
+
+/* The setup, in order. Identity first (maps give us our capabilities in the
+ * new user namespace), then mounts, names, network, session, fds, exec. */
+static const child_step steps[] = {
+  step_reset_signals,
+  step_die_with_parent,
+  step_id_maps,
+  step_set_propagation,
+  step_hostnames,
+  step_mount_proc,
+  step_loopback_up,
+  step_time_namespace,
+  step_setsid,
+  step_no_new_privs,
+  step_chdir,
+  step_stdio,
+  step_close_fds,
+  step_exec,
+};
+
+int nsjs_child_main(void *arg) {
+  const struct nsjs_child_arg *a = arg;
+  struct child_state s = {
+    .plan = a->plan, .errfd = a->errfd, .parent_pidfd = a->parent_pidfd, .step = 0, .sys = 0};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    if (steps[i](&s) < 0) break;
+  }
+  struct nsjs_record rec = {
+    .kind = NSJS_REC_ERROR, .step = s.step, .sys = s.sys, .err = errno, .value = 0};
+  write_all(s.errfd, (const char *)&rec, sizeof rec);
+  _exit(127);
+}

@@ -1,0 +1,65 @@
+/* In-process namespace operations: one syscall (or a short fixed sequence) each.
+ * They act on the calling thread only; the TypeScript layer decides what is allowed. */
+#include "nsjs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+static int fail(nsjs_error *e, int sys) {
+  e->step = NSJS_STEP_NONE;
+  e->sys = sys;
+  e->err = errno;
+  return -1;
+}
+
+int nsjs_unshare(int flags, nsjs_error *e) {
+  return unshare(flags) == 0 ? 0 : fail(e, NSJS_SYS_UNSHARE);
+}
+
+int nsjs_set_root_propagation(unsigned long flags, nsjs_error *e) {
+  return mount(NULL, "/", NULL, flags, NULL) == 0 ? 0 : fail(e, NSJS_SYS_MOUNT);
+}
+
+int nsjs_ns_type(int fd, int *type, nsjs_error *e) {
+  int t = ioctl(fd, NS_GET_NSTYPE);
+  if (t < 0) return fail(e, NSJS_SYS_IOCTL);
+  *type = t;
+  return 0;
+}
+
+int nsjs_setns(int fd, int nstype, nsjs_error *e) {
+  int type = nstype;
+  if (type == 0 && nsjs_ns_type(fd, &type, e) < 0) return -1;
+  /* A thread that shares its fs_struct (every pthread does) cannot join a
+   * mount namespace: mntns_install() wants fs->users == 1. */
+  if (type == CLONE_NEWNS && unshare(CLONE_FS) != 0) return fail(e, NSJS_SYS_UNSHARE);
+  return setns(fd, nstype) == 0 ? 0 : fail(e, NSJS_SYS_SETNS);
+}
+
+int nsjs_sethostname(const char *name, size_t len, nsjs_error *e) {
+  return sethostname(name, len) == 0 ? 0 : fail(e, NSJS_SYS_SETHOSTNAME);
+}
+
+int nsjs_setdomainname(const char *name, size_t len, nsjs_error *e) {
+  return setdomainname(name, len) == 0 ? 0 : fail(e, NSJS_SYS_SETDOMAINNAME);
+}
+
+int nsjs_mount_proc(const char *target, nsjs_error *e) {
+  /* Pin the target: O_NOFOLLOW refuses a symlink, and mounting through the
+   * fd's magic link means a rename race cannot redirect the mount. */
+  int fd = open(target, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail(e, NSJS_SYS_OPEN);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  int rc = mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc == 0 ? 0 : fail(e, NSJS_SYS_MOUNT);
+}

@@ -1,0 +1,90 @@
+/* nsjs C core: namespace operations with no knowledge of N-API.
+ * Every function returns 0 or -1 and fills an nsjs_error on failure. */
+#ifndef NSJS_H
+#define NSJS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nsjs_error {
+  int step; /* enum nsjs_step, NSJS_STEP_NONE for in-process calls */
+  int sys;  /* enum nsjs_sys */
+  int err;  /* positive errno, or 0 for a library error */
+} nsjs_error;
+
+const char *nsjs_step_name(int step);
+const char *nsjs_sys_name(int sys);
+
+/* ---- In-process operations (act on the calling thread) ---- */
+int nsjs_unshare(int flags, nsjs_error *e);
+/* mount(NULL, "/", NULL, flags, NULL): e.g. MS_REC|MS_PRIVATE */
+int nsjs_set_root_propagation(unsigned long flags, nsjs_error *e);
+/* setns(fd, nstype); unshare(CLONE_FS) first when joining a mount namespace. */
+int nsjs_setns(int fd, int nstype, nsjs_error *e);
+/* The CLONE_NEW* type of a namespace fd (ioctl NS_GET_NSTYPE). */
+int nsjs_ns_type(int fd, int *type, nsjs_error *e);
+int nsjs_sethostname(const char *name, size_t len, nsjs_error *e);
+int nsjs_setdomainname(const char *name, size_t len, nsjs_error *e);
+/* Mounts a fresh procfs (nosuid,nodev,noexec) on target; refuses (ELOOP) a symlink. */
+int nsjs_mount_proc(const char *target, nsjs_error *e);
+
+/* ---- Spawn: clone a child, set it up, exec ---- */
+typedef struct nsjs_plan {
+  int clone_flags;            /* CLONE_NEW* other than CLONE_NEWTIME */
+  int use_vm;                 /* CLONE_VM|CLONE_VFORK instead of a fork-style clone */
+  const char *uid_map;        /* NULL: no user namespace maps to write */
+  const char *gid_map;
+  int deny_setgroups;
+  unsigned long propagation;  /* 0: leave / alone */
+  const char *hostname;       size_t hostname_len;   /* NULL: keep */
+  const char *domainname;     size_t domainname_len;
+  int mount_proc;
+  int loopback_up;
+  const char *time_offsets;   /* NULL: no time namespace */
+  int new_session;
+  int no_new_privs;
+  int die_with_parent;
+  const char *cwd;            /* NULL: inherit */
+  int stdio_count;
+  const int *stdio;           /* source fd per slot, -1: closed */
+  int *stdio_work;            /* scratch, stdio_count ints, written by the child */
+  const char *const *exec_paths; int exec_path_count;
+  char *const *argv;
+  char *const *envp;
+  const char *init_path;      /* NULL: exec the program directly */
+  char *const *init_argv;
+} nsjs_plan;
+
+typedef struct nsjs_spawn_result {
+  pid_t pid;      /* host pid of the cloned child (init when there is one) */
+  int pidfd;
+  int status_fd;  /* read end kept for nsjs-init's EXIT record, or -1 */
+  int ns_pid;     /* the program's pid inside its PID namespace, 0 if unknown */
+} nsjs_spawn_result;
+
+/* Returns after the program was exec'd (or a step failed, and then the child is
+ * reaped and every fd closed). Safe to call from any thread: non-main threads
+ * hand the clone to one long-lived spawner thread so that PR_SET_PDEATHSIG is
+ * tied to a thread that lives as long as the process. */
+int nsjs_spawn(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error *e);
+
+/* The clone child. Runs only async-signal-safe calls; never returns. */
+int nsjs_child_main(void *arg);
+
+struct nsjs_child_arg {
+  const nsjs_plan *plan;
+  int errfd;
+  int parent_pidfd;
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

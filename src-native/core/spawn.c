@@ -1,0 +1,187 @@
+/* Parent side of a spawn: prepare, clone, learn whether the program was exec'd. */
+#include "nsjs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/* The child runs on this stack. With CLONE_VM|CLONE_VFORK the parent thread is
+ * suspended until exec, so a buffer in its frame is safe to lend. */
+#define CHILD_STACK_SIZE (64 * 1024)
+
+static int fail(nsjs_error *e, int step, int sys, int err) {
+  e->step = step;
+  e->sys = sys;
+  e->err = err;
+  return -1;
+}
+
+static int parent_pidfd = -1; /* a pidfd of this process, for the child's death check */
+
+static int self_pidfd(void) {
+  if (parent_pidfd < 0) parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  return parent_pidfd;
+}
+
+static ssize_t read_record(int fd, struct nsjs_record *rec) {
+  size_t got = 0;
+  while (got < sizeof *rec) {
+    ssize_t n = read(fd, (char *)rec + got, sizeof *rec - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  return (ssize_t)got;
+}
+
+static void reap(int pidfd) {
+  siginfo_t info;
+  while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR) {
+  }
+}
+
+static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error *e) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_PIPE2, errno);
+
+  struct nsjs_child_arg arg = {.plan = plan, .errfd = pipefd[1], .parent_pidfd = self_pidfd()};
+  int flags = plan->clone_flags | CLONE_PIDFD | SIGCHLD;
+  if (plan->use_vm) flags |= CLONE_VM | CLONE_VFORK;
+
+  /* Block every signal so that no handler of Node's runs in the child before
+   * it has reset them; the child unblocks right before exec. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  char stack[CHILD_STACK_SIZE] __attribute__((aligned(16)));
+  int pidfd = -1;
+  pid_t pid = clone(nsjs_child_main, stack + sizeof stack, flags, &arg, &pidfd, NULL, NULL);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(pipefd[1]);
+  if (pid < 0) {
+    close(pipefd[0]);
+    return fail(e, NSJS_STEP_CLONE, NSJS_SYS_CLONE, clone_errno);
+  }
+
+  /* EOF: the program was exec'd. A record: a step failed, or nsjs-init speaks. */
+  int ns_pid = (plan->clone_flags & CLONE_NEWPID) ? 1 : pid;
+  for (;;) {
+    struct nsjs_record rec;
+    ssize_t n = read_record(pipefd[0], &rec);
+    if (n == 0 && !plan->init_path) break;
+    if (n == (ssize_t)sizeof rec && rec.kind == NSJS_REC_SPAWNED) {
+      ns_pid = rec.value;
+      break;
+    }
+    int err_step = NSJS_STEP_INIT, err_sys = NSJS_SYS_READ, err = n < 0 ? errno : EPIPE;
+    if (n == (ssize_t)sizeof rec && rec.kind == NSJS_REC_ERROR) {
+      err_step = rec.step;
+      err_sys = rec.sys;
+      err = rec.err;
+    }
+    close(pipefd[0]);
+    reap(pidfd);
+    close(pidfd);
+    return fail(e, err_step, err_sys, err);
+  }
+  if (plan->init_path) {
+    out->status_fd = pipefd[0];
+  } else {
+    close(pipefd[0]);
+    out->status_fd = -1;
+  }
+  out->pid = pid;
+  out->pidfd = pidfd;
+  out->ns_pid = ns_pid;
+  return 0;
+}
+
+/* ---- the spawner thread ----
+ * PR_SET_PDEATHSIG fires when the thread that cloned exits. A Worker or a
+ * threadpool thread can exit long before the process does, so clones asked
+ * for off the main thread run on one thread that lives as long as the process. */
+struct spawn_job {
+  const nsjs_plan *plan;
+  nsjs_spawn_result *out;
+  nsjs_error *e;
+  int rc;
+  int done;
+};
+
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;  /* one job at a time */
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t job_ready = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t job_done = PTHREAD_COND_INITIALIZER;
+static struct spawn_job *current_job = NULL;
+static int spawner_started = 0;
+
+static void *spawner_main(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&state_lock);
+  for (;;) {
+    while (current_job == NULL || current_job->done) pthread_cond_wait(&job_ready, &state_lock);
+    struct spawn_job *job = current_job;
+    pthread_mutex_unlock(&state_lock);
+    job->rc = spawn_here(job->plan, job->out, job->e);
+    pthread_mutex_lock(&state_lock);
+    job->done = 1;
+    pthread_cond_broadcast(&job_done);
+  }
+  return NULL;
+}
+
+static int start_spawner(nsjs_error *e) {
+  if (spawner_started) return 0;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 512 * 1024);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* the spawner never takes signals */
+  pthread_t t;
+  int rc = pthread_create(&t, &attr, spawner_main, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return fail(e, NSJS_STEP_CLONE, NSJS_SYS_CLONE, rc);
+  spawner_started = 1;
+  return 0;
+}
+
+int nsjs_spawn(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error *e) {
+  if (!plan->die_with_parent || syscall(SYS_gettid) == getpid()) {
+    pthread_mutex_lock(&job_lock);  /* guards the cached self pidfd */
+    int rc = spawn_here(plan, out, e);
+    pthread_mutex_unlock(&job_lock);
+    return rc;
+  }
+  pthread_mutex_lock(&job_lock);
+  if (start_spawner(e) < 0) {
+    pthread_mutex_unlock(&job_lock);
+    return -1;
+  }
+  struct spawn_job job = {.plan = plan, .out = out, .e = e, .rc = -1, .done = 0};
+  pthread_mutex_lock(&state_lock);
+  current_job = &job;
+  pthread_cond_broadcast(&job_ready);
+  while (!job.done) pthread_cond_wait(&job_done, &state_lock);
+  current_job = NULL;
+  pthread_mutex_unlock(&state_lock);
+  pthread_mutex_unlock(&job_lock);
+  return job.rc;
+}

@@ -1,0 +1,204 @@
+// ExitWatcher: learns that a cloned child ended by polling its pidfd on the
+// event loop, then collects the status with waitid(P_PIDFD). It never calls
+// waitpid(-1), so libuv keeps reaping its own children (child_process).
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <set>
+
+#include "glue.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace nsjs_addon {
+namespace {
+
+class ExitWatcher;
+
+struct Watch {
+  uv_poll_t poll;  // first member: the uv callback casts back to Watch
+  int pidfd;
+  int status_fd;
+  bool kill_on_teardown;
+  ExitWatcher *owner;  // null once the JS object is gone
+  std::set<Watch *> *live;
+};
+
+struct EnvState {
+  std::set<Watch *> live;
+};
+
+void FreeWatch(uv_handle_t *h) { delete reinterpret_cast<Watch *>(h); }
+
+// Stops watching and closes the fds; the uv handle frees the Watch when closed.
+void Retire(Watch *w) {
+  uv_poll_stop(&w->poll);
+  if (w->pidfd >= 0) close(w->pidfd);
+  if (w->status_fd >= 0) close(w->status_fd);
+  w->pidfd = w->status_fd = -1;
+  w->live->erase(w);
+  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), FreeWatch);
+}
+
+// The program's own status, when nsjs-init reported it before exiting.
+bool ReadExitRecord(int fd, int *status) {
+  if (fd < 0) return false;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  bool found = false;
+  nsjs_record rec;
+  for (;;) {
+    ssize_t n = read(fd, &rec, sizeof rec);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof rec)) break;
+    if (rec.kind == NSJS_REC_EXIT) {
+      *status = rec.value;
+      found = true;
+    }
+  }
+  return found;
+}
+
+class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ExitWatcher",
+                       {InstanceMethod("ref", &ExitWatcher::JsRef), InstanceMethod("unref", &ExitWatcher::JsUnref),
+                        InstanceMethod("kill", &ExitWatcher::JsKill)});
+  }
+
+  // new ExitWatcher(pidfd, statusFd, killOnTeardown, onExit(code|null, signal))
+  explicit ExitWatcher(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ExitWatcher>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsBoolean() ||
+        !info[3].IsFunction()) {
+      Napi::TypeError::New(env, "ExitWatcher(pidfd, statusFd, killOnTeardown, onExit)").ThrowAsJavaScriptException();
+      return;
+    }
+    uv_loop_t *loop = nullptr;
+    EnvState *state = env.GetInstanceData<EnvState>();
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || state == nullptr) {
+      Napi::Error::New(env, "no event loop").ThrowAsJavaScriptException();
+      return;
+    }
+    Watch *w = new Watch();
+    w->pidfd = info[0].As<Napi::Number>().Int32Value();
+    w->status_fd = info[1].As<Napi::Number>().Int32Value();
+    w->kill_on_teardown = info[2].As<Napi::Boolean>().Value();
+    w->owner = this;
+    w->live = &state->live;
+    if (uv_poll_init(loop, &w->poll, w->pidfd) != 0 || uv_poll_start(&w->poll, UV_READABLE, OnReadable) != 0) {
+      delete w;
+      Napi::Error::New(env, "cannot watch the pidfd").ThrowAsJavaScriptException();
+      return;
+    }
+    state->live.insert(w);
+    watch_ = w;
+    callback_ = Napi::Persistent(info[3].As<Napi::Function>());
+    Ref();  // stay alive while the child runs, even if JS drops us
+  }
+
+  ~ExitWatcher() override {
+    if (watch_) watch_->owner = nullptr;
+  }
+
+  // Env teardown (a Worker ends, or Node exits): kill what was meant to die
+  // with us, reap it, so no zombie and no handle outlives the environment.
+  static void Teardown(void *arg) {
+    auto *state = static_cast<EnvState *>(arg);
+    std::set<Watch *> live = state->live;
+    for (Watch *w : live) {
+      if (w->kill_on_teardown) {
+        syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, nullptr, 0);
+        siginfo_t si;
+        while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &si, WEXITED) < 0 &&
+               errno == EINTR) {
+        }
+      }
+      if (w->owner) w->owner->watch_ = nullptr;
+      Retire(w);
+    }
+  }
+
+ private:
+  static void OnReadable(uv_poll_t *handle, int, int) {
+    Watch *w = reinterpret_cast<Watch *>(handle);
+    siginfo_t si{};
+    int rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &si, WEXITED | WNOHANG);
+    if (rc == 0 && si.si_pid == 0) return;  // not ended yet
+    int code = -1, sig = 0;
+    if (rc == 0 && si.si_code == CLD_EXITED) {
+      code = si.si_status;
+    } else if (rc == 0) {
+      sig = si.si_status;
+    }
+    int status;
+    if (ReadExitRecord(w->status_fd, &status)) {
+      code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    }
+    ExitWatcher *owner = w->owner;
+    Retire(w);
+    if (owner) owner->Finish(code, sig);
+  }
+
+  void Finish(int code, int sig) {
+    watch_ = nullptr;
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Napi::Value c = code >= 0 ? Napi::Number::New(env, code) : env.Null();
+    Napi::FunctionReference cb = std::move(callback_);
+    Napi::Object self = Value();
+    Unref();
+    try {
+      cb.MakeCallback(self, {c, Napi::Number::New(env, sig)});
+    } catch (const Napi::Error &err) {
+      // A throwing 'exit' listener is the program's uncaught exception, not ours.
+      napi_fatal_exception(env, err.Value());
+    }
+  }
+
+  Napi::Value JsRef(const Napi::CallbackInfo &info) {
+    if (watch_) uv_ref(reinterpret_cast<uv_handle_t *>(&watch_->poll));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value JsUnref(const Napi::CallbackInfo &info) {
+    if (watch_) uv_unref(reinterpret_cast<uv_handle_t *>(&watch_->poll));
+    return info.Env().Undefined();
+  }
+
+  // kill(signal) -> 0 or a positive errno. Through the pidfd, so a pid that
+  // was reused by another process can never be signalled.
+  Napi::Value JsKill(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "kill(signal)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (!watch_) return Napi::Number::New(env, ESRCH);
+    int sig = info[0].As<Napi::Number>().Int32Value();
+    long rc = syscall(SYS_pidfd_send_signal, watch_->pidfd, sig, nullptr, 0);
+    return Napi::Number::New(env, rc == 0 ? 0 : errno);
+  }
+
+  Watch *watch_ = nullptr;
+  Napi::FunctionReference callback_;
+};
+
+}  // namespace
+
+void InitExitWatcher(Napi::Env env, Napi::Object exports) {
+  auto *state = new EnvState();
+  env.SetInstanceData<EnvState>(state);
+  napi_add_env_cleanup_hook(env, ExitWatcher::Teardown, state);
+  exports.Set("ExitWatcher", ExitWatcher::Define(env));
+}
+
+}  // namespace nsjs_addon
