@@ -3,6 +3,7 @@
 // waitpid(-1), so libuv keeps reaping its own children (child_process).
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -38,13 +39,15 @@ struct EnvState {
 void FreeWatch(uv_handle_t *h) { delete reinterpret_cast<Watch *>(h); }
 
 // Stops watching and closes the fds; the uv handle frees the Watch when closed.
-void Retire(Watch *w) {
+// At env teardown a Worker's addon is unloaded before libuv runs close
+// callbacks, so there the handle closes without one and the Watch is leaked.
+void Retire(Watch *w, bool tearing_down = false) {
   uv_poll_stop(&w->poll);
   if (w->pidfd >= 0) close(w->pidfd);
   if (w->status_fd >= 0) close(w->status_fd);
   w->pidfd = w->status_fd = -1;
   w->live->erase(w);
-  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), FreeWatch);
+  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), tearing_down ? nullptr : FreeWatch);
 }
 
 // The program's own status, when nsjs-init reported it before exiting.
@@ -116,13 +119,17 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     for (Watch *w : live) {
       if (w->kill_on_teardown) {
         syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, nullptr, 0);
+        // libuv made the pidfd non-blocking (waitid would say EAGAIN): wait for it first.
+        struct pollfd p = {w->pidfd, POLLIN, 0};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+        }
         siginfo_t si;
         while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &si, WEXITED) < 0 &&
                errno == EINTR) {
         }
       }
       if (w->owner) w->owner->watch_ = nullptr;
-      Retire(w);
+      Retire(w, true);
     }
   }
 

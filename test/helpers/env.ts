@@ -1,0 +1,55 @@
+// Where the tests run: the privilege level, and what may be skipped.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+/** The built package entry that fixtures require. */
+export const DIST = path.join(ROOT, 'dist', 'index.js');
+
+const uidMap = fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
+
+/** Root in the initial user namespace: real root on the host. */
+export const isHostRoot = process.geteuid?.() === 0 && uidMap.join(' ') === '0 0 4294967295';
+/** uid 0 inside a user namespace (e.g. `unshare -r`). */
+export const isUsernsRoot = process.geteuid?.() === 0 && !isHostRoot;
+/** Not root: spawnIsolated adds a user namespace. */
+export const isRootless = process.geteuid?.() !== 0;
+export const level = isHostRoot ? 'root' : isUsernsRoot ? 'userns-root' : 'rootless';
+
+/** CI sets this: a skip of something that should work here becomes a failure. */
+export const MUST_WORK = process.env.NSJS_MUST_WORK === '1';
+
+/**
+ * `it` when `cond` holds. Otherwise a skip with the reason printed, or, under
+ * NSJS_MUST_WORK=1, a failing test (the environment was supposed to allow it).
+ */
+export function itIf(cond: boolean, reason: string): jest.It {
+  if (cond) return it;
+  if (MUST_WORK) {
+    return ((name: string) =>
+      it(name, () => {
+        throw new Error(`cannot run at level ${level}: ${reason} (NSJS_MUST_WORK=1 forbids skipping)`);
+      })) as unknown as jest.It;
+  }
+  return ((name: string, ...rest: unknown[]) => {
+    void rest;
+    it.skip(`${name} [skipped: ${reason}]`, () => undefined);
+  }) as unknown as jest.It;
+}
+
+/** `it` when a kernel feature exists; a skip with the reason otherwise, even in CI. */
+export function itIfSupported(cond: boolean, reason: string): jest.It {
+  if (cond) return it;
+  return ((name: string) => it.skip(`${name} [not supported here: ${reason}]`, () => undefined)) as unknown as jest.It;
+}
+
+export function commandExists(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => {
+    try {
+      fs.accessSync(path.join(d, cmd), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
