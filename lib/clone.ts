@@ -28,7 +28,9 @@ export interface CloneOptions extends IsolationOptions {
 
 /** How a process ended: an exit code, or the signal that killed it. */
 export interface ExitStatus {
+  /** The program's exit code, or null when a signal ended it. */
   exitCode: number | null;
+  /** The signal that ended the program, or null when it exited. */
   signal: NodeJS.Signals | null;
 }
 

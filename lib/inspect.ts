@@ -10,6 +10,7 @@ import { validateFd } from './validate';
 
 /** One namespace, as `/proc/PID/ns/<type>` names it (`net:[4026531840]`). */
 export interface NamespaceId {
+  /** The namespace type. */
   type: NamespaceName;
   /** The namespace's inode number: equal inodes mean the same namespace. */
   inode: number;

@@ -10,7 +10,15 @@ import { NAMESPACES, nameFromType, type NamespaceName } from './namespaces';
 import { optionsObject, validateBoolean, validateFd, validateNamespaceName, validateObject, validateString } from './validate';
 
 /** What {@link setns} can join: a path, an open fd, or a process's namespace. */
-export type SetnsTarget = string | number | { pid: number; namespace: NamespaceName };
+export type SetnsTarget =
+  | string
+  | number
+  | {
+      /** The process whose namespace to join. */
+      pid: number;
+      /** Which of its namespaces. */
+      namespace: NamespaceName;
+    };
 
 /** Options of {@link setns}. */
 export interface SetnsOptions {

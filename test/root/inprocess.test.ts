@@ -1,0 +1,146 @@
+// The in-process API, which changes the calling thread's namespaces. Every
+// fixture runs under `unshare` with namespaces of its own first, with a shell
+// as PID 1 beside it, so nsjs sees that shell's namespaces as "the host's" and
+// even a bug could only change throwaway namespaces.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { commandExists, isHostRoot, isUsernsRoot, itIf } from '../helpers/env';
+import { expectClean, runNode, type RunOptions } from '../helpers/run-node';
+
+const privileged = isHostRoot || isUsernsRoot;
+const reason = 'needs root (in the initial or in a user namespace) and util-linux unshare';
+const can = privileged && commandExists('unshare');
+const test = itIf(can, reason);
+
+/** Own UTS/IPC/net/mount/PID namespaces, proc for them, a shell as PID 1. */
+const sandboxed = (prelude = ''): RunOptions => ({
+  wrap: ['unshare', '--uts', '--ipc', '--net', '--mount', '--propagation', 'private', '--pid', '--fork', '--mount-proc', '--',
+    'sh', '-c', `${prelude}"$@"; exit $?`, 'sh'],
+});
+
+describe('sethostname / setdomainname', () => {
+  test('refuses while the thread is in the "host" UTS namespace (the one PID 1 is in)', async () => {
+    const r = await runNode(`
+      const before = require('child_process').execSync('hostname', { encoding: 'utf8' });
+      let code; try { nsjs.sethostname('renamed'); } catch (e) { code = e.code; }
+      report({ code, same: before === require('child_process').execSync('hostname', { encoding: 'utf8' }) });`, sandboxed());
+    expectClean(r);
+    expect(r.json).toEqual({ code: 'ERR_NSJS_HOST_NAMESPACE', same: true });
+  });
+
+  test('sets the name after unshare("uts"); children of the main thread see it; the host does not', async () => {
+    const host = os.hostname();
+    const r = await runNode(`
+      nsjs.unshare('uts');
+      nsjs.sethostname('inproc-ü');
+      nsjs.setdomainname('example.test');
+      const cp = require('child_process');
+      report({ host: cp.execSync('hostname', { encoding: 'utf8' }).trim(), domain: cp.execSync('cat /proc/sys/kernel/domainname', { encoding: 'utf8' }).trim(),
+        mine: nsjs.namespaceIds().uts.inode, pid1: nsjs.namespaceIds(1).uts.inode });`, sandboxed());
+    expectClean(r);
+    expect(r.json.host).toBe('inproc-ü');
+    expect(r.json.domain).toBe('example.test');
+    expect(r.json.mine).not.toBe(r.json.pid1);
+    expect(os.hostname()).toBe(host);
+  });
+
+  test('allowHostNamespace lets it act on the namespace PID 1 is in', async () => {
+    const r = await runNode(`
+      nsjs.sethostname('allowed', { allowHostNamespace: true });
+      report({ host: require('child_process').execSync('hostname', { encoding: 'utf8' }).trim() });`, sandboxed());
+    expectClean(r);
+    expect(r.json.host).toBe('allowed');
+  });
+});
+
+describe('unshare', () => {
+  test('moves only the calling thread: threadpool threads stay in the old network namespace', async () => {
+    const r = await runNode(`
+      await require('fs').promises.readFile('/etc/hostname'); // start the threadpool
+      const before = nsjs.namespaceIds().net.inode;
+      nsjs.unshare('net');
+      const fs = require('fs');
+      const inodes = fs.readdirSync('/proc/self/task').map((t) => Number(/\\[(\\d+)\\]/.exec(fs.readlinkSync('/proc/self/task/' + t + '/ns/net'))[1]));
+      report({ before, main: nsjs.namespaceIds().net.inode, inodes });`, sandboxed());
+    expectClean(r);
+    expect(r.json.main).not.toBe(r.json.before);
+    expect(r.json.inodes).toContain(r.json.main);
+    expect(r.json.inodes).toContain(r.json.before); // documented: the threadpool did not move
+  });
+
+  test('makes / recursively private after "mount" by default; "unchanged" keeps it shared', async () => {
+    const prop = (p: string) => `nsjs.unshare('mount'${p}); report(require('child_process').execSync('findmnt -n -o PROPAGATION /', { encoding: 'utf8' }).trim());`;
+    const shared = sandboxed('mount --make-rshared / && ');
+    const byDefault = await runNode(prop(''), shared);
+    const unchanged = await runNode(prop(", { propagation: 'unchanged' }"), shared);
+    expectClean(byDefault);
+    expect(byDefault.json).toBe('private');
+    expect(unchanged.json).toBe('shared');
+  });
+
+  test('"pid" needs allowPidNamespace, and then the next child is PID 1', async () => {
+    const r = await runNode(`
+      nsjs.unshare('pid', { allowPidNamespace: true });
+      report(require('child_process').execSync('echo $$', { encoding: 'utf8' }).trim());`, sandboxed());
+    expectClean(r);
+    expect(r.json).toBe('1');
+  });
+});
+
+describe('mountProc', () => {
+  test('refuses in the "host" mount namespace and on a symlink', async () => {
+    const r = await runNode(`
+      const out = {};
+      try { nsjs.mountProc('/proc'); } catch (e) { out.host = e.code; }
+      nsjs.unshare('mount');
+      const link = require('path').join(require('os').tmpdir(), 'nsjs-link-' + process.pid);
+      require('fs').symlinkSync('/proc', link);
+      try { nsjs.mountProc(link); } catch (e) { out.symlink = e.code; }
+      require('fs').unlinkSync(link);
+      report(out);`, sandboxed());
+    expectClean(r);
+    expect(r.json).toEqual({ host: 'ERR_NSJS_HOST_NAMESPACE', symlink: 'ERR_NSJS_SYMLINK_TARGET' });
+  });
+
+  test('mounts nothing that reaches an rshared parent (as on systemd hosts); "unchanged" would leak', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-mnt-'));
+    try {
+      const leakCheck = (propagation: string) =>
+        runNode(`nsjs.unshare('mount', { propagation: '${propagation}' }); nsjs.mountProc(${JSON.stringify(dir)});
+          report(require('fs').existsSync(${JSON.stringify(dir + '/self')}));`, {
+          wrap: ['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--', 'sh', '-c',
+            `mount --make-rshared / && "$@" && { findmnt -n -o FSTYPE ${dir} || echo none; }`, 'sh'],
+        });
+      const safe = await leakCheck('private');
+      expect(safe.status).toBe(0);
+      expect(safe.stdout.trim().split('\n').slice(-2)).toEqual(['true', 'none']);
+      const leaky = await leakCheck('unchanged');
+      expect(leaky.stdout.trim().split('\n').slice(-1)).toEqual(['proc']);
+    } finally {
+      fs.rmdirSync(dir); // removable on the host: nothing is mounted on it here
+    }
+  });
+});
+
+describe('setns', () => {
+  test('joins net and mount namespaces of another process, by pid, path and fd', async () => {
+    const r = await runNode(`
+      const cp = require('child_process');
+      const holder = cp.spawn('unshare', ['--net', '--mount', '--uts', 'sleep', '100']);
+      process.on('exit', () => holder.kill('SIGKILL')); // also when this fixture fails
+      await new Promise((r) => setTimeout(r, 300));
+      const target = nsjs.namespaceIds(holder.pid);
+      nsjs.setns({ pid: holder.pid, namespace: 'net' });
+      nsjs.setns('/proc/' + holder.pid + '/ns/mnt', 'mount');
+      const fd = require('fs').openSync('/proc/' + holder.pid + '/ns/uts', 'r');
+      nsjs.setns(fd);
+      const mine = nsjs.namespaceIds();
+      let wrongType; try { nsjs.setns('/proc/' + holder.pid + '/ns/pid', 'net'); } catch (e) { wrongType = e.code; }
+      holder.kill('SIGKILL');
+      report({ net: mine.net.inode === target.net.inode, mnt: mine.mount.inode === target.mount.inode, uts: mine.uts.inode === target.uts.inode, wrongType });`, sandboxed());
+    expectClean(r);
+    expect(r.json).toEqual({ net: true, mnt: true, uts: true, wrongType: 'EINVAL' });
+  });
+});

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The whole suite, at every privilege level this machine allows (as crun's CI does):
+#   root         unit, spawn, root, package          (as the caller, when it is root)
+#   rootless     unit, spawn, rootless               (as nobody, through setpriv)
+#   userns-root  spawn, root                         (as root inside `unshare -r`)
+# then `final`, which checks that the host is as it was. Not root: unit, spawn, rootless.
+# Prints one closing line: "nsjs: N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+scratch=$(mktemp -d /tmp/nsjs-test.XXXXXX)
+chmod 755 "$scratch"
+cleanup() { rm -rf "$scratch"; }
+trap cleanup EXIT
+
+# What the host looks like before any test (test/final compares).
+mkdir -p "$scratch/host"
+hostname > "$scratch/host/hostname"
+cat /proc/sys/kernel/domainname > "$scratch/host/domainname"
+cat /proc/self/mountinfo > "$scratch/host/mountinfo"
+export NSJS_HOST_SNAPSHOT=$scratch/host
+
+mkdir -m 777 "$scratch/results"
+failed=0
+jest() { node "$1/node_modules/jest/bin/jest.js" --ci --maxWorkers=2 --rootDir "$1" "${@:2}"; }
+
+level() {
+  local name=$1; shift
+  echo
+  echo "=== level: $name ==="
+  "$@" --json --outputFile="$scratch/results/$name.json" || failed=1
+}
+
+host_root=no
+if [ "$(id -u)" = 0 ] && [ "$(awk '{print $1, $2, $3}' /proc/self/uid_map)" = "0 0 4294967295" ]; then host_root=yes; fi
+
+if [ "$host_root" = yes ]; then
+  level root jest "$repo" --selectProjects unit spawn root package
+
+  # An unprivileged user needs to read the checkout; copy it where it can if not.
+  tree=$repo
+  if ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$repo/package.json" -a -x "$repo/node_modules"; then
+    tree=$scratch/tree
+    mkdir "$tree"
+    tar -C "$repo" --exclude=./.git -cf - . | tar -C "$tree" -xf -
+    chmod -R a+rX "$tree"
+  fi
+  mkdir -m 777 "$scratch/nobody"
+  level rootless env HOME="$scratch/nobody" setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+    node "$tree/node_modules/jest/bin/jest.js" --ci --maxWorkers=2 --rootDir "$tree" \
+    --cacheDirectory "$scratch/nobody/jest" --selectProjects unit spawn rootless
+
+  level userns-root unshare --user --map-root-user -- \
+    node "$repo/node_modules/jest/bin/jest.js" --ci --maxWorkers=2 --rootDir "$repo" \
+    --cacheDirectory "$scratch/userns-jest" --selectProjects spawn root
+elif [ "$(id -u)" = 0 ]; then
+  level userns-root jest "$repo" --selectProjects unit spawn root
+else
+  level rootless jest "$repo" --selectProjects unit spawn rootless
+fi
+
+level final jest "$repo" --selectProjects final
+
+node -e '
+  const fs = require("fs"); const dir = process.argv[1];
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(dir)) {
+    const r = JSON.parse(fs.readFileSync(dir + "/" + f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests;
+    console.log(`${f.replace(/\.json$/, "")}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  }
+  console.log(`nsjs: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$scratch/results" || failed=1
+exit $failed
