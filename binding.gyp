@@ -22,7 +22,6 @@
         "src-native/core/inprocess.c",
         "src-native/core/spawn.c",
         "src-native/core/child.c",
-        "src-native/core/exec.c",
         "src-native/core/steps.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -33,10 +32,12 @@
     {
       "target_name": "nsjs-init",
       "type": "executable",
-      "sources": ["src-native/init/nsjs-init.c", "src-native/core/exec.c"],
-      "ldflags": ["-static"],
-      "cflags!": ["-fsanitize=address,undefined"],
-      "ldflags!": ["-fsanitize=address,undefined"]
+      "sources": ["src-native/init/nsjs-init.c"],
+      "cflags!": ["-fstack-protector-strong", "-fPIC", "-pthread", "-fsanitize=address,undefined"],
+      "cflags": ["-ffreestanding", "-fno-builtin", "-fno-stack-protector", "-fno-pic", "-fno-asynchronous-unwind-tables"],
+      "ldflags!": ["-pthread", "-rdynamic", "-fsanitize=address,undefined"],
+      "ldflags": ["-nostdlib", "-static", "-no-pie"],
+      "conditions": [["target_arch=='x64'", {"cflags": ["-mno-red-zone"]}]]
     }
   ]
 }

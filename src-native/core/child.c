@@ -237,6 +237,11 @@ static int step_close_fds(struct child_state *s) {
   return step_fail(s, NSJS_STEP_CLOSE_FDS, NSJS_SYS_CLOSE_RANGE);
 }
 
+static long libc_execve(const char *path, char *const argv[], char *const envp[]) {
+  execve(path, argv, envp);
+  return -errno;
+}
+
 static void unblock_signals(void) {
   uint64_t none = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
@@ -252,7 +257,7 @@ static int step_exec(struct child_state *s) {
     return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_EXECVE);
   }
   unblock_signals();
-  errno = nsjs_exec_candidates(p->exec_paths, p->exec_path_count, p->argv, p->envp);
+  errno = nsjs_exec_candidates(libc_execve, p->exec_paths, p->exec_path_count, p->argv, p->envp);
   return step_fail(s, NSJS_STEP_EXEC, NSJS_SYS_EXECVE);
 }
 

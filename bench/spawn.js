@@ -1,0 +1,120 @@
+// npm run bench: spawnIsolated against child_process.spawn (the floor) and
+// against spawning unshare(1), measured side by side, interleaved, in one run.
+// Prints medians and paired ratios (each round's time over the same round's
+// floor), then sustained throughput, Node's RSS over many spawns, and
+// nsjs-init's RSS. Timings are never asserted: these machines are shared.
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnIsolated } = require('../dist/index.js');
+
+const N = Number(process.env.BENCH_N ?? 500);
+const SUSTAINED = Number(process.env.BENCH_SUSTAINED ?? 20000);
+const RSS_SPAWNS = Number(process.env.BENCH_RSS_SPAWNS ?? 10000);
+const rootless = process.geteuid() !== 0;
+
+const cpSpawn = (cmd, args) => () => new Promise((resolve, reject) => {
+  const c = spawn(cmd, args, { stdio: 'ignore' });
+  c.on('error', reject);
+  c.on('exit', resolve);
+});
+const isolated = (opts) => () => new Promise((resolve, reject) => {
+  const c = spawnIsolated('/bin/true', [], { stdio: 'ignore', hostname: 'bench', ...opts });
+  c.on('error', reject);
+  c.on('exit', resolve);
+});
+
+const rows = [
+  ['child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
+  ['spawnIsolated defaults, init: false', isolated({ init: false })],
+  ['spawnIsolated defaults (init on)', isolated({})],
+  ["spawnIsolated init: false, cloneStrategy 'fork'", isolated({ init: false, cloneStrategy: 'fork' })],
+  ['spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
+    ...(rootless ? ['--user', '--map-root-user'] : []),
+    '--pid', '--fork', '--mount-proc', '--uts', '--ipc', '--net', '--mount', '/bin/true'])],
+];
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const time = async (fn) => { const t = process.hrtime.bigint(); await fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
+
+async function sideBySide() {
+  for (const [, fn] of rows) for (let i = 0; i < 20; i++) await fn(); // warm-up
+  const times = rows.map(() => []);
+  for (let i = 0; i < N; i++) {
+    // Rotate the order each round so no row always runs first.
+    for (let k = 0; k < rows.length; k++) {
+      const j = (i + k) % rows.length;
+      times[j].push(await time(rows[j][1]));
+    }
+  }
+  console.log(`\nside by side, ${N} rounds, ${rootless ? 'rootless (uid ' + process.geteuid() + ')' : 'root'}; ms (median), ratio to the floor (median of per-round ratios)`);
+  const floor = times[0];
+  rows.forEach(([name], j) => {
+    const ratio = median(times[j].map((t, i) => t / floor[i]));
+    console.log(`  ${name.padEnd(52)} ${median(times[j]).toFixed(3).padStart(8)} ms   ${ratio.toFixed(2)}×`);
+  });
+  const unshareVsDefaults = median(times[4].map((t, i) => t / times[2][i]));
+  console.log(`  unshare(1) row / defaults row: ${unshareVsDefaults.toFixed(2)}× (target ≥ 2.4)`);
+}
+
+async function sustained() {
+  const windows = 10;
+  const per = Math.floor(SUSTAINED / windows);
+  const rates = [];
+  const spawnOne = isolated({});
+  for (let w = 0; w < windows; w++) {
+    let left = per;
+    const t = process.hrtime.bigint();
+    const worker = async () => { while (left-- > 0) await spawnOne(); };
+    await Promise.all([worker(), worker()]);
+    rates.push(per / (Number(process.hrtime.bigint() - t) / 1e9));
+  }
+  const first = (rates[0] + rates[1]) / 2;
+  const last = (rates[windows - 2] + rates[windows - 1]) / 2;
+  console.log(`\nsustained: 2 concurrent spawners, ${per * windows} spawns (defaults), spawns/s per window:`);
+  console.log(`  ${rates.map((r) => r.toFixed(0)).join(' ')}`);
+  console.log(`  last two windows / first two: ${(last / first).toFixed(2)} (no downward trend: ≈ 1)`);
+}
+
+function rssKiB(pid = 'self') {
+  return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+
+async function rss() {
+  const spawnOne = isolated({});
+  for (let i = 0; i < 1000; i++) await spawnOne();
+  global.gc?.();
+  const before = rssKiB();
+  for (let i = 0; i < RSS_SPAWNS; i++) await spawnOne();
+  global.gc?.();
+  const after = rssKiB();
+  console.log(`\nNode RSS: ${(before / 1024).toFixed(1)} MiB after 1,000 warm-up spawns, ${(after / 1024).toFixed(1)} MiB after ${RSS_SPAWNS} more: +${((after - before) / 1024).toFixed(2)} MiB (target ≤ 2 MiB)`);
+
+  const c = spawnIsolated('sleep', ['5'], { stdio: 'ignore' });
+  await new Promise((r) => c.once('spawn', r));
+  await new Promise((r) => setTimeout(r, 100));
+  console.log(`nsjs-init resident: ${rssKiB(c.pid)} KiB (target < 1024 KiB)`);
+  c.kill('SIGKILL');
+  await c.result.catch(() => undefined);
+}
+
+(async () => {
+  console.log(`nsjs bench: node ${process.version}, ${require('os').cpus().length} cpus, kernel ${require('os').release()}`);
+  await sideBySide();
+  await sustained();
+  await rss();
+  if (!rootless && process.env.BENCH_NO_ROOTLESS !== '1') {
+    // The same rows for an unprivileged caller (a user namespace is added), in their own run.
+    const tree = path.join(__dirname, '..');
+    try {
+      execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'test', '-r', path.join(tree, 'package.json')]);
+      console.log('\n--- rootless (as nobody) ---');
+      execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '--expose-gc', __filename], {
+        stdio: 'inherit', env: { ...process.env, HOME: '/tmp', BENCH_NO_ROOTLESS: '1', BENCH_SUSTAINED: '0', BENCH_RSS_SPAWNS: '0' },
+      });
+    } catch (e) {
+      console.log(`\n(rootless rows skipped: ${e.message.split('\n')[0]})`);
+    }
+  }
+})().catch((e) => { console.error(e); process.exit(1); });
