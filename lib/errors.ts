@@ -3,6 +3,7 @@
  * refusals, and Node-style TypeError/RangeError for bad input.
  * @module
  */
+import * as os from 'node:os';
 import * as util from 'node:util';
 
 import { isNativeError } from './binding';
@@ -70,8 +71,13 @@ export class NamespaceError extends Error implements NamespaceErrorFields {
 /** @internal The errno name and text of a positive errno. */
 export function describeErrno(errno: number): { code: string; text: string } {
   const entry = util.getSystemErrorMap().get(-errno);
-  return entry ? { code: entry[0], text: entry[1] } : { code: `E${errno}`, text: `errno ${errno}` };
+  if (entry) return { code: entry[0], text: entry[1] };
+  // libuv's map lacks some Linux errnos (ENOEXEC, EUSERS, ...); os.constants has their names.
+  const name = errnoNames.get(errno);
+  return { code: name ?? `E${errno}`, text: `errno ${errno}` };
 }
+
+const errnoNames = new Map(Object.entries(os.constants.errno).map(([name, num]) => [num, name]));
 
 /** @internal A NamespaceError for a failed system call. */
 export function systemError(

@@ -206,6 +206,10 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
       !ReadStrings(o, "execPaths", &st->exec_paths) || !ReadStrings(o, "argv", &st->argv) ||
       !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init))
     return false;
+  // Only namespace bits: CLONE_VM, CLONE_THREAD & co. are the core's to choose.
+  const int ns_bits = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+                      CLONE_NEWCGROUP;
+  if (p->clone_flags & ~ns_bits) return Fail(o.Env(), "plan.cloneFlags may hold only CLONE_NEW* bits");
   if (has_uid != has_gid) return Fail(o.Env(), "uidMap and gidMap go together");
   if (st->exec_paths.empty() || st->argv.empty()) return Fail(o.Env(), "execPaths and argv must not be empty");
 

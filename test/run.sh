@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, at every privilege level this machine allows (as crun's CI does):
 #   root         unit, spawn, root, package          (as the caller, when it is root)
+#   sanitize     unit, spawn                         (root, addon built with ASan+UBSan)
 #   rootless     unit, spawn, rootless               (as nobody, through setpriv)
 #   userns-root  spawn, root                         (as root inside `unshare -r`)
 # then `final`, which checks that the host is as it was. Not root: unit, spawn, rootless.
@@ -37,6 +38,24 @@ if [ "$(id -u)" = 0 ] && [ "$(awk '{print $1, $2, $3}' /proc/self/uid_map)" = "0
 
 if [ "$host_root" = yes ]; then
   level root jest "$repo" --selectProjects unit spawn root package
+
+  # The addon built with -fsanitize=address,undefined, in a copy of the tree;
+  # Node is not instrumented, so the runtimes come in through LD_PRELOAD.
+  san=$scratch/sanitize
+  mkdir "$san"
+  tar -C "$repo" --exclude=./.git --exclude=./node_modules --exclude=./build -cf - . | tar -C "$san" -xf -
+  ln -s "$repo/node_modules" "$san/node_modules"
+  nodedir=$(npm config get nodedir 2>/dev/null || true)
+  if (cd "$san" && node node_modules/node-gyp/bin/node-gyp.js rebuild --nsjs_sanitize=1 ${nodedir:+--nodedir="$nodedir"} >"$scratch/sanitize-build.log" 2>&1) &&
+     nm -D "$san/build/Release/nsjs.node" | grep -q __asan_report; then
+    preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+    level sanitize env NSJS_SANITIZER_PRELOAD="$preload" LD_PRELOAD="$preload" \
+      ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      node "$san/node_modules/jest/bin/jest.js" --ci --maxWorkers=2 --rootDir "$san" \
+      --cacheDirectory "$scratch/sanitize-jest" --selectProjects unit spawn
+  else
+    echo "sanitizer build failed:"; cat "$scratch/sanitize-build.log"; failed=1
+  fi
 
   # An unprivileged user needs to read the checkout; copy it where it can if not.
   tree=$repo

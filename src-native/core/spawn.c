@@ -11,6 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
@@ -72,6 +76,11 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
   pid_t pid = clone(nsjs_child_main, stack + sizeof stack, flags, &arg, &pidfd, NULL, NULL);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+#ifdef __SANITIZE_ADDRESS__
+  /* The child's instrumented frames ran on this buffer and exited without
+   * unpoisoning their redzones: clear them, or later frames look corrupt. */
+  __asan_unpoison_memory_region(stack, sizeof stack);
+#endif
   close(pipefd[1]);
   if (pid < 0) {
     close(pipefd[0]);

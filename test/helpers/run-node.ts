@@ -29,7 +29,8 @@ export interface RunOptions {
  * built package) and `report(value)` (prints JSON) in scope.
  */
 export function runNode(code: string, opts: RunOptions = {}): Promise<Run> {
-  const prelude = `const nsjs = require(${JSON.stringify(DIST)});
+  const preload = process.env.NSJS_SANITIZER_PRELOAD;
+  const prelude = `${preload ? 'delete process.env.LD_PRELOAD;\n' : ''}const nsjs = require(${JSON.stringify(DIST)});
 const report = (v) => process.stdout.write('\\n' + JSON.stringify(v) + '\\n');
 (async () => {
 ${code}
@@ -37,7 +38,7 @@ ${code}
   const argv = [...(opts.wrap ?? []), process.execPath, '-e', prelude];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
-      env: { ...process.env, ...opts.env },
+      env: { ...process.env, ...(preload ? { LD_PRELOAD: preload } : {}), ...opts.env },
       stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -137,7 +137,7 @@ describe('bad input', () => {
       const nsjs = require(${JSON.stringify(require.resolve('../../dist/index.js'))});
       for (const f of [() => nsjs.unshare('user'), () => nsjs.sethostname('é'.repeat(40)), () => nsjs.spawnIsolated('ls', [], { hostname: 'x', namespaces: ['net'] })]) {
         try { f(); } catch (e) { console.log(e.message); }
-      }`], { encoding: 'utf8' });
+      }`], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: process.env.NSJS_SANITIZER_PRELOAD ?? '' } });
     expect(out).toMatch(/spawnIsolated/);
     expect(out).toMatch(/at most 64 bytes/);
     expect(out).toMatch(/needs the 'uts' namespace/);
