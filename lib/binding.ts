@@ -121,6 +121,7 @@ export function initExecutablePath(): string | undefined {
   }
 }
 
+/** By shape, not instanceof: the addon's Error may come from another realm (vm, jest). */
 export function isNativeError(e: unknown): e is NativeError {
-  return e instanceof Error && typeof (e as Partial<NativeError>).nativeErrno === 'number';
+  return typeof e === 'object' && e !== null && typeof (e as Partial<NativeError>).nativeErrno === 'number';
 }

@@ -1,0 +1,162 @@
+// Adversarial cases from ../shared/research/reliability.md, seen from inside
+// and outside the sandbox. Numbers refer to that list (see docs/security.md).
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { spawnIsolated } from '../../lib';
+import { commandExists, isHostRoot, isRootless, itIfSupported } from '../helpers/env';
+import { zombieChildren } from '../helpers/proc';
+import { expectClean, runNode } from '../helpers/run-node';
+
+const sh = (cmd: string, options = {}) => spawnIsolated('sh', ['-c', cmd], options).result;
+
+describe('#7 a program that cannot be exec\'d', () => {
+  const plain = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-noexec-')), 'file');
+  fs.writeFileSync(plain, 'not a program\n', { mode: 0o644 });
+  fs.chmodSync(path.dirname(plain), 0o755);
+  afterAll(() => fs.rmSync(path.dirname(plain), { recursive: true, force: true }));
+  const cases: [string, string, string][] = [
+    ['a directory', '/', 'EACCES'],
+    ['a file without +x', plain, 'EACCES'],
+    ['a missing program', '/nonexistent/program', 'ENOENT'],
+    ['a name not on PATH', 'nsjs-no-such-program', 'ENOENT'],
+  ];
+  for (const [what, command, code] of cases) {
+    for (const init of [true, false]) {
+      it(`${what} (init: ${init}): exactly one 'error', no 'exit', nothing left`, async () => {
+        // A PATH the caller can search: execvp reports EACCES if any entry was not searchable.
+        const child = spawnIsolated(command, ['x'], { init, env: { PATH: '/usr/bin:/bin' } });
+        const events: string[] = [];
+        child.on('exit', () => events.push('exit'));
+        child.on('close', () => events.push('close'));
+        const err = await new Promise<NodeJS.ErrnoException>((r) => child.on('error', (e) => { events.push('error'); r(e); }));
+        await new Promise((r) => setTimeout(r, 50));
+        expect(events).toEqual(['error']);
+        expect(err).toMatchObject({ code, syscall: `spawn ${command}`, path: command, spawnargs: ['x'], step: 'exec' });
+        expect(err.message).toBe(`spawn ${command} ${code}`);
+        expect(child.pid).toBeUndefined();
+        expect(zombieChildren()).toEqual([]);
+      });
+    }
+  }
+
+  it('a script whose interpreter is missing is ENOENT', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-script-'));
+    const script = path.join(dir, 'run.sh');
+    fs.writeFileSync(script, '#!/mmnnttbb\n', { mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
+    await expect(spawnIsolated(script).result).rejects.toMatchObject({ code: 'ENOENT', step: 'exec' });
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('#26 host processes', () => {
+  it('are invisible and unkillable from inside; /proc is the sandbox\'s', async () => {
+    const r = await sh(`readlink /proc/self; ls /proc | grep -c '^[0-9]'; kill -0 ${process.pid} 2>/dev/null && echo reached || echo ESRCH`);
+    const [self, count, kill] = r.stdout!.trim().split('\n');
+    expect(Number(self)).toBeLessThan(10);
+    expect(Number(count)).toBeLessThan(6);
+    expect(kill).toBe('ESRCH');
+  });
+});
+
+describe('#30 the network', () => {
+  it('keeps a host abstract UNIX socket out of reach; a pathname socket is reachable (not filesystem isolation)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-sock-'));
+    fs.chmodSync(dir, 0o777);
+    const abstract = `\0nsjs-test-${process.pid}`;
+    const pathname = path.join(dir, 'sock');
+    const serve = () => net.createServer((s) => s.on('error', () => undefined).end('x'));
+    const servers = [serve(), serve()];
+    await new Promise<void>((r) => servers[0].listen(abstract, r));
+    await new Promise<void>((r) => servers[1].listen(pathname, r));
+    fs.chmodSync(pathname, 0o777);
+    const probe = (target: string) => `require('net').connect(${JSON.stringify(target)}).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`;
+    const a = await spawnIsolated(process.execPath, ['-e', probe(abstract)]).result;
+    const p = await spawnIsolated(process.execPath, ['-e', probe(pathname)]).result;
+    servers.forEach((s) => s.close());
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(a.stdout!.trim()).toBe('ECONNREFUSED');
+    expect(p.stdout!.trim()).toBe('connected');
+  });
+});
+
+describe('#31 IPC', () => {
+  itIfSupported(commandExists('ipcmk') && commandExists('ipcs'), 'needs util-linux ipcmk/ipcs')('host SysV shm, queues and semaphores are invisible inside', async () => {
+    const ids = ['-M 4096', '-Q', '-S 1'].map((a) => /(\d+)\s*$/.exec(execFileSync('sh', ['-c', `ipcmk ${a}`], { encoding: 'utf8' }))![1]);
+    try {
+      const r = await sh('cat /proc/sysvipc/shm /proc/sysvipc/msg /proc/sysvipc/sem | grep -vc key || true');
+      expect(r.stdout!.trim()).toBe('0');
+      const hostSees = execFileSync('sh', ['-c', 'cat /proc/sysvipc/shm /proc/sysvipc/msg /proc/sysvipc/sem'], { encoding: 'utf8' });
+      for (const id of ids) expect(hostSees).toMatch(new RegExp(`\\b${id}\\b`));
+    } finally {
+      execFileSync('ipcrm', ['-m', ids[0], '-q', ids[1], '-s', ids[2]]);
+    }
+  });
+});
+
+describe('#32 terminal injection', () => {
+  const legacy = (() => { try { return fs.readFileSync('/proc/sys/dev/tty/legacy_tiocsti', 'utf8').trim() === '1'; } catch { return false; } })();
+  // Root in the initial user namespace keeps CAP_SYS_ADMIN, which lets TIOCSTI
+  // reach any tty whatever the session: that is why a user namespace matters.
+  itIfSupported(!isHostRoot && legacy && commandExists('script') && commandExists('python3'),
+    'needs legacy_tiocsti=1, script(1), python3, and a sandbox without host CAP_SYS_ADMIN')('TIOCSTI on the inherited terminal fails with EPERM (new session)', async () => {
+    const py = "import fcntl,termios\\ntry:\\n fcntl.ioctl(0, termios.TIOCSTI, b'x'); print('INJECTED')\\nexcept OSError as e: print('errno', e.errno)";
+    const fixture = `require(${JSON.stringify(require.resolve('../../dist/index.js'))}).spawnIsolated('python3', ['-c', "${py}"], { stdio: 'inherit' })`;
+    const out = execFileSync('script', ['-qec', `${process.execPath} -e '${fixture.replace(/'/g, "'\\''")}'`, '/dev/null'], { encoding: 'utf8' });
+    expect(out).toMatch(/errno 1\b/);
+    expect(out).not.toMatch(/INJECTED/);
+  });
+});
+
+describe('#36 privileges', () => {
+  it('no_new_privs is set, and a rootless sandbox has no capability on the host', async () => {
+    const r = await sh('grep -E "NoNewPrivs|CapEff" /proc/self/status; cat /etc/shadow >/dev/null 2>&1 && echo read-shadow || echo no-shadow');
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+    if (isRootless) expect(r.stdout).toMatch(/no-shadow/);
+  });
+});
+
+describe('#37 ownership', () => {
+  itIfSupported(commandExists('lsns'), 'needs lsns')('every namespace created with a user namespace is owned by it', async () => {
+    const child = spawnIsolated('sleep', ['5'], { namespaces: ['user', 'pid', 'mount', 'uts', 'ipc', 'net', 'cgroup'] });
+    await new Promise((r) => child.once('spawn', r));
+    const userns = Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${child.pid}/ns/user`))![1]);
+    const rows = execFileSync('lsns', ['-n', '-o', 'NS,TYPE,ONS', '-p', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const created = rows.filter(([, t]) => ['mnt', 'uts', 'ipc', 'pid', 'net', 'cgroup'].includes(t));
+    expect(created).toHaveLength(6);
+    for (const [, , owner] of created) expect(Number(owner)).toBe(userns);
+    child.kill('SIGKILL');
+    await child.result;
+  });
+
+  it('#38 nested user namespaces work inside (documented policy)', async () => {
+    const r = await sh('unshare -Ur cat /proc/self/uid_map', { namespaces: ['user', 'pid', 'mount'] });
+    expect(r.stdout!.trim().split(/\s+/)).toEqual(['0', '0', '1']);
+  });
+});
+
+describe('#17 signals aimed at a child during setup', () => {
+  it('never run the parent\'s handlers, and every spawn settles', async () => {
+    const r = await runNode(`
+      let spy = 0;
+      process.on('SIGUSR2', () => spy++);
+      const env = {}; for (let i = 0; i < 3000; i++) env['V' + i] = 'x'.repeat(50);
+      const fs = require('fs');
+      const kids = () => fs.readdirSync('/proc/self/task').flatMap((t) => fs.readFileSync('/proc/self/task/' + t + '/children', 'utf8').trim().split(' ').filter(Boolean));
+      const storm = setInterval(() => { for (const p of kids()) { try { process.kill(Number(p), 'SIGUSR2'); } catch {} } }, 1);
+      let settled = 0;
+      await Promise.all(Array.from({ length: 100 }, () => new Promise((resolve) => {
+        const c = nsjs.spawnIsolated('/bin/sleep', ['0.01'], { env, stdio: 'ignore', namespaces: ['uts'] });
+        c.on('error', () => { settled++; resolve(); });
+        c.on('exit', () => { settled++; resolve(); });
+      })));
+      clearInterval(storm);
+      report({ spy, settled });`);
+    expectClean(r);
+    expect(r.json).toEqual({ spy: 0, settled: 100 });
+  });
+});
