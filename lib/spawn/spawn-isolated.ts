@@ -65,7 +65,15 @@ export function spawnIsolated(
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
 
-  const stdio = openStdio(slots);
+  let stdio: ReturnType<typeof openStdio>;
+  try {
+    stdio = openStdio(slots);
+  } catch (e) {
+    // Out of fds (EMFILE) and the like: an 'error' event, as child_process does.
+    const failed = new IsolatedProcess(command, n.plan.argv, []);
+    failed._failSpawn(e);
+    return failed;
+  }
   const child = new IsolatedProcess(command, n.plan.argv, stdio.streams);
   try {
     const cloned = cloneNormalized(n, stdio.childFds);

@@ -1,0 +1,75 @@
+// The host stays unchanged (#27, #28), checked inside a throwaway mount
+// namespace whose / is made rshared, as on systemd hosts.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { commandExists, isHostRoot, isUsernsRoot, itIf, itIfSupported } from '../helpers/env';
+import { expectClean, runNode } from '../helpers/run-node';
+
+const privileged = (isHostRoot || isUsernsRoot) && commandExists('unshare');
+const test = itIf(privileged, 'needs root (in the initial or a user namespace) and util-linux unshare');
+
+/** Runs the fixture in a throwaway mount namespace with / rshared; prints the proc mounts it then has. */
+const rshared = {
+  wrap: ['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--', 'sh', '-c',
+    // After a leak the wrapper's own /proc is covered by the sandbox's (dead) proc: unreadable.
+    'mount --make-rshared / && "$@" && echo "proc mounts after: $(grep -c " proc " /proc/self/mountinfo 2>/dev/null || echo unreadable)"', 'sh'],
+};
+
+describe('under an rshared /', () => {
+  test('nothing a sandbox mounts shows up outside it; propagation "unchanged" would leak', async () => {
+    const fixture = (propagation: string) => `
+      const before = require('fs').readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').filter((l) => l.includes(' proc ')).length;
+      const r = await nsjs.spawnIsolated('sh', ['-c', 'grep -c " proc " /proc/self/mountinfo'], { propagation: '${propagation}' }).result;
+      process.stdout.write('proc mounts before: ' + before + '\\n');
+      report(r.exitCode);`;
+    const safe = await runNode(fixture('private'), rshared);
+    const leaky = await runNode(fixture('unchanged'), rshared);
+    expect(safe.status).toBe(0);
+    const counts = (out: string) => [/before: (\S+)/.exec(out)?.[1], /after: (\S+)/.exec(out)?.[1]];
+    const [b, a] = counts(safe.stdout);
+    expect(b).toMatch(/^\d+$/);
+    expect(a).toBe(b);
+    const [lb, la] = counts(leaky.stdout);
+    expect(la).not.toBe(lb);
+  });
+});
+
+describe('mountProc racing a symlink swap (RENAME_EXCHANGE)', () => {
+  itIfSupported(privileged && commandExists('python3'), 'needs root, unshare and python3 (for renameat2)')('never mounts anywhere but the intended directory', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-swap-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'target'));
+      fs.mkdirSync(path.join(dir, 'decoy'));
+      fs.symlinkSync(path.join(dir, 'decoy'), path.join(dir, 'link'));
+      const swapper = `import ctypes,sys\nlibc=ctypes.CDLL(None,use_errno=True)\na,b=sys.argv[1].encode(),sys.argv[2].encode()\nwhile True: libc.renameat2(-100,a,-100,b,2)`;
+      const r = await runNode(`
+        const cp = require('child_process');
+        nsjs.unshare('mount');
+        const swap = cp.spawn('python3', ['-c', ${JSON.stringify(swapper)}, ${JSON.stringify(path.join(dir, 'target'))}, ${JSON.stringify(path.join(dir, 'link'))}], { stdio: 'ignore' });
+        process.on('exit', () => swap.kill('SIGKILL'));
+        await new Promise((r) => setTimeout(r, 100));
+        const outcomes = {};
+        for (let i = 0; i < 2000; i++) {
+          let k = 'mounted';
+          try { nsjs.mountProc(${JSON.stringify(path.join(dir, 'target'))}); } catch (e) { k = e.code; }
+          outcomes[k] = (outcomes[k] || 0) + 1;
+        }
+        swap.kill('SIGKILL');
+        const mounts = require('fs').readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').filter((l) => l.includes(' proc ')).map((l) => l.split(' ')[4]);
+        report({ outcomes, where: [...new Set(mounts)] });`, {
+        // A shell is PID 1 beside the fixture, so unshare('mount') leaves "the host's" namespace.
+        wrap: ['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--mount-proc', '--', 'sh', '-c', '"$@"; exit $?', 'sh'],
+      });
+      expectClean(r);
+      const where: string[] = r.json.where;
+      expect(where.filter((m) => m.startsWith(dir)).every((m) => m === path.join(dir, 'target') || m === path.join(dir, 'link'))).toBe(true);
+      expect(where).not.toContain(path.join(dir, 'decoy'));
+      const outcomes = Object.keys(r.json.outcomes);
+      expect(outcomes.every((k) => ['mounted', 'ERR_NSJS_SYMLINK_TARGET', 'ENOTDIR', 'ENOENT'].includes(k))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

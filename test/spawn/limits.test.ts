@@ -1,0 +1,54 @@
+// Exhausted resources (#44, #38): clean errors, nothing leaked, full recovery.
+import { commandExists } from '../helpers/env';
+import { expectClean, runNode } from '../helpers/run-node';
+
+describe('out of resources', () => {
+  it('no fds left (prlimit --nofile): EMFILE as an error event, no leak, works again once fds are freed', async () => {
+    const r = await runNode(`
+      const fs = require('fs');
+      const count = () => fs.readdirSync('/proc/self/fd').length;
+      const spawn = (stdio) => new Promise((resolve) => {
+        const c = nsjs.spawnIsolated('/bin/true', [], { stdio });
+        c.on('error', (e) => resolve({ code: e.code, step: e.step }));
+        c.on('exit', (code) => resolve({ exit: code }));
+      });
+      await spawn('ignore'); // warm-up: the addon keeps one pidfd of this process
+      const initial = count();
+      const held = [];
+      try { for (;;) held.push(fs.openSync('/dev/null', 'r')); } catch (e) { if (e.code !== 'EMFILE') throw e; }
+      const results = [];
+      for (const free of [0, 1, 2, 3]) {
+        for (let i = 0; i < free; i++) fs.closeSync(held.pop());
+        results.push({ free, ...(await spawn('ignore')) });
+        for (let i = 0; i < free; i++) held.push(fs.openSync('/dev/null', 'r'));
+      }
+      const piped = await spawn('pipe');
+      held.forEach((fd) => fs.closeSync(fd));
+      const leaked = count() - initial; // every failed attempt above closed what it opened
+      report({ results, piped, leaked, after: await spawn('pipe') });`, { wrap: ['prlimit', '--nofile=64:64', '--'] });
+    expectClean(r);
+    expect(r.json.leaked).toBe(0);
+    for (const res of r.json.results) if (res.exit === undefined) expect(res.code).toBe('EMFILE');
+    expect(r.json.results[0]).toMatchObject({ code: 'EMFILE' });
+    expect(r.json.piped).toMatchObject({ code: 'EMFILE' });
+    expect(r.json.after).toEqual({ exit: 0 });
+  });
+
+  (commandExists('unshare') ? it : it.skip)('user.max_user_namespaces = 0 (in a throwaway user namespace): ERR_NSJS_USERNS_UNAVAILABLE with a hint, then recovery', async () => {
+    const r = await runNode(`
+      const fs = require('fs');
+      const spawn = () => new Promise((resolve) => {
+        const c = nsjs.spawnIsolated('/bin/true', [], { namespaces: ['user', 'uts'], stdio: 'ignore' });
+        c.on('error', (e) => resolve({ code: e.code, step: e.step, hint: e.hint, errno: e.errno }));
+        c.on('exit', (code) => resolve({ exit: code }));
+      });
+      fs.writeFileSync('/proc/sys/user/max_user_namespaces', '0');
+      const refused = await spawn();
+      fs.writeFileSync('/proc/sys/user/max_user_namespaces', '100');
+      report({ refused, recovered: await spawn() });`, { wrap: ['unshare', '--user', '--map-root-user', '--'] });
+    expectClean(r);
+    expect(r.json.refused).toMatchObject({ code: 'ERR_NSJS_USERNS_UNAVAILABLE', step: 'clone', errno: -28 });
+    expect(r.json.refused.hint).toMatch(/max_user_namespaces is 0/);
+    expect(r.json.recovered).toEqual({ exit: 0 });
+  });
+});
