@@ -47,7 +47,7 @@ if [ "$host_root" = yes ]; then
   ln -s "$repo/node_modules" "$san/node_modules"
   nodedir=$(npm config get nodedir 2>/dev/null || true)
   if (cd "$san" && node node_modules/node-gyp/bin/node-gyp.js rebuild --nsjs_sanitize=1 ${nodedir:+--nodedir="$nodedir"} >"$scratch/sanitize-build.log" 2>&1) &&
-     nm -D "$san/build/Release/nsjs.node" | grep -q __asan_report; then
+     [ "$(nm -D "$san/build/Release/nsjs.node" | grep -c __asan_report)" -gt 0 ]; then
     preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
     level sanitize env NSJS_SANITIZER_PRELOAD="$preload" LD_PRELOAD="$preload" \
       ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
