@@ -3,9 +3,9 @@
  * @module
  */
 import { binding } from './binding';
-import { callNative, ErrorCodes, libraryError } from './errors';
-import { inHostNamespace } from './host-namespace';
-import { optionsObject, validateBoolean, validateUtsName } from './validate';
+import { callNative } from './errors';
+import { refuseInHostNamespace } from './host-namespace';
+import { validateUtsName } from './validate';
 
 /** Options of {@link sethostname} and {@link setdomainname}. */
 export interface HostNamespaceOptions {
@@ -19,16 +19,9 @@ export interface HostNamespaceOptions {
 }
 
 function refuseHostUts(options: unknown, what: string): void {
-  const opts = optionsObject(options);
-  const allow = opts.allowHostNamespace ?? false;
-  validateBoolean(allow, 'options.allowHostNamespace');
-  if (!allow && inHostNamespace('uts') === true) {
-    throw libraryError(
-      ErrorCodes.HOST_NAMESPACE,
-      `Refusing to set the ${what}: the calling thread is in the host's UTS namespace. Call unshare('uts') first, or pass { allowHostNamespace: true }.`,
-      { syscall: what === 'hostname' ? 'sethostname' : 'setdomainname' },
-    );
-  }
+  refuseInHostNamespace('uts', options, `Refusing to set the ${what}: the calling thread is in the host's UTS namespace. Call unshare('uts') first.`, {
+    syscall: what === 'hostname' ? 'sethostname' : 'setdomainname',
+  });
 }
 
 /**

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 
 import { binding } from './binding';
 import { callNative, ErrorCodes, fromFsError, libraryError } from './errors';
-import { inHostNamespace } from './host-namespace';
+import { refuseInHostNamespace } from './host-namespace';
 import type { HostNamespaceOptions } from './hostname';
-import { optionsObject, validateBoolean, validateString } from './validate';
+import { validateString } from './validate';
 
 /**
  * Mounts a fresh procfs on `target` (nosuid, nodev, noexec), as
@@ -22,16 +22,10 @@ import { optionsObject, validateBoolean, validateString } from './validate';
  */
 export function mountProc(target = '/proc', options?: HostNamespaceOptions): void {
   validateString(target, 'target');
-  const opts = optionsObject(options);
-  const allow = opts.allowHostNamespace ?? false;
-  validateBoolean(allow, 'options.allowHostNamespace');
-  if (!allow && inHostNamespace('mount') === true) {
-    throw libraryError(
-      ErrorCodes.HOST_NAMESPACE,
-      "Refusing to mount proc: the calling thread is in the host's mount namespace. Call unshare('mount') first, or pass { allowHostNamespace: true }.",
-      { syscall: 'mount', path: target },
-    );
-  }
+  refuseInHostNamespace('mount', options, "Refusing to mount proc: the calling thread is in the host's mount namespace. Call unshare('mount') first.", {
+    syscall: 'mount',
+    path: target,
+  });
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(target);

@@ -1,5 +1,6 @@
 // N-API glue: checks argument types, converts, calls the C core, and turns a C
 // error into a JS error. Policy and validation live in TypeScript (lib/).
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -296,7 +297,17 @@ Napi::Object Constants(Napi::Env env) {
   return c;
 }
 
+// Node dlcloses an addon when the last environment that loaded it ends (a
+// Worker). The spawner thread (core/spawn.c) lives in this library for the
+// rest of the process, so the library must never be unmapped.
+void PinLibrary() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void *>(&PinLibrary), &info) != 0 && info.dli_fname != nullptr)
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE | RTLD_NOLOAD);
+}
+
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  PinLibrary();
   exports.Set("unshare", Napi::Function::New(env, Unshare, "unshare"));
   exports.Set("setRootPropagation", Napi::Function::New(env, SetRootPropagation, "setRootPropagation"));
   exports.Set("setns", Napi::Function::New(env, Setns, "setns"));
