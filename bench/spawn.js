@@ -102,8 +102,8 @@ async function rss() {
 (async () => {
   console.log(`nsjs bench: node ${process.version}, ${require('os').cpus().length} cpus, kernel ${require('os').release()}`);
   await sideBySide();
-  await sustained();
-  await rss();
+  if (SUSTAINED > 0) await sustained();
+  if (RSS_SPAWNS > 0) await rss();
   if (!rootless && process.env.BENCH_NO_ROOTLESS !== '1') {
     // The same rows for an unprivileged caller (a user namespace is added), in their own run.
     const tree = path.join(__dirname, '..');
