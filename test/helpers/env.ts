@@ -53,3 +53,11 @@ export function commandExists(cmd: string): boolean {
     }
   });
 }
+
+/**
+ * Sizes of heavy tests. The sanitizer level preloads libasan into Node, whose
+ * allocator then serves all of V8: there the aim is memory errors, not load.
+ */
+export function scaled(n: number): number {
+  return process.env.NSJS_SANITIZER_PRELOAD ? Math.max(1, Math.round(n / 5)) : n;
+}

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { spawnIsolated } from '../../lib';
-import { commandExists, isHostRoot, isRootless, itIfSupported } from '../helpers/env';
+import { commandExists, isHostRoot, isRootless, itIfSupported, scaled } from '../helpers/env';
 import { zombieChildren } from '../helpers/proc';
 import { expectClean, runNode } from '../helpers/run-node';
 
@@ -158,7 +158,7 @@ describe('#17 signals aimed at a child during setup', () => {
         }\`, String(process.pid)], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 300));
       let settled = 0, killedByStorm = 0;
-      await Promise.all(Array.from({ length: 200 }, () => new Promise((resolve) => {
+      await Promise.all(Array.from({ length: ${scaled(200)} }, () => new Promise((resolve) => {
         const c = nsjs.spawnIsolated('/bin/sleep', ['0.01'], { env, stdio: 'ignore', namespaces: ['uts', 'net'], init: false });
         c.on('error', () => { settled++; resolve(); });
         c.on('exit', (code, signal) => { settled++; if (signal === 'SIGUSR2') killedByStorm++; resolve(); });
@@ -166,30 +166,32 @@ describe('#17 signals aimed at a child during setup', () => {
       storm.kill('SIGKILL');
       report({ spy, settled, killedByStorm });`, { timeoutMs: 60000 });
     expectClean(r);
-    expect(r.json).toMatchObject({ spy: 0, settled: 200 });
+    expect(r.json).toMatchObject({ spy: 0, settled: scaled(200) });
     expect(r.json.killedByStorm).toBeGreaterThan(0); // the storm did reach the children
   }, 90000);
 });
 
 describe('#16 async-signal safety', () => {
-  it('300 spawns while 4 Workers hammer malloc and the threadpool does fs I/O: every child reaches exec', async () => {
+  const spawns = scaled(300);
+  it(`${spawns} spawns while 4 Workers hammer malloc and the threadpool does fs I/O: every child reaches exec`, async () => {
     const r = await runNode(`
       const { Worker } = require('worker_threads');
       const hammer = 'const big = JSON.stringify(Array.from({ length: 20000 }, (_, i) => ({ i, s: "x".repeat(20) }))); for (;;) JSON.parse(big);';
       const workers = Array.from({ length: 4 }, () => new Worker(hammer, { eval: true }));
       const io = setInterval(() => require('fs').readFile('/etc/passwd', () => {}), 1);
       let ok = 0;
-      await Promise.all(Array.from({ length: 300 }, () => nsjs.spawnIsolated('/bin/true', [], { stdio: 'ignore', timeout: 20000, namespaces: ['uts'] }).result.then((r) => { if (r.exitCode === 0) ok++; })));
+      await Promise.all(Array.from({ length: ${spawns} }, () => nsjs.spawnIsolated('/bin/true', [], { stdio: 'ignore', timeout: 20000, namespaces: ['uts'] }).result.then((r) => { if (r.exitCode === 0) ok++; })));
       clearInterval(io);
       await Promise.all(workers.map((w) => w.terminate()));
       report({ ok });`, { timeoutMs: 60000 });
     expectClean(r);
-    expect(r.json.ok).toBe(300);
+    expect(r.json.ok).toBe(spawns);
   }, 90000);
 });
 
 describe('#25 a signal storm over hundreds of sandboxes', () => {
-  it('every result settles exactly once; no zombie, no fd left', async () => {
+  const count = scaled(300);
+  it(`every result of ${count} settles exactly once; no zombie, no fd left`, async () => {
     const r = await runNode(`
       const fs = require('fs');
       const count = () => fs.readdirSync('/proc/self/fd').length;
@@ -199,7 +201,7 @@ describe('#25 a signal storm over hundreds of sandboxes', () => {
       const signals = ['SIGKILL', 'SIGTERM', 'SIGSTOP', 'SIGCONT', 'SIGINT', 'SIGHUP'];
       let settled = 0, twice = 0;
       const jobs = [];
-      for (let i = 0; i < 300; i++) {
+      for (let i = 0; i < ${count}; i++) {
         const c = nsjs.spawnIsolated('sh', ['-c', 'sleep 0.$((RANDOM % 5))'], { stdio: i % 3 ? 'ignore' : 'pipe', timeout: 3000, killSignal: 'SIGKILL' });
         let n = 0;
         jobs.push(new Promise((resolve) => {
@@ -215,7 +217,7 @@ describe('#25 a signal storm over hundreds of sandboxes', () => {
       const zombies = fs.readdirSync('/proc/self/task').map((t) => fs.readFileSync('/proc/self/task/' + t + '/children', 'utf8').trim()).join('');
       report({ settled, twice, leaked: count() - before, zombies });`, { timeoutMs: 60000 });
     expectClean(r);
-    expect(r.json).toEqual({ settled: 300, twice: 0, leaked: 0, zombies: '' });
+    expect(r.json).toEqual({ settled: count, twice: 0, leaked: 0, zombies: '' });
   }, 90000);
 });
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { clone, spawnIsolated } from '../../lib';
 import { expectClean, runNode } from '../helpers/run-node';
 import { alive, waitFor, zombieChildren } from '../helpers/proc';
+import { scaled } from '../helpers/env';
 
 describe('signals and reaping', () => {
   it('ends a sleeping sandbox with SIGTERM (init forwards it; the program has no handler)', async () => {
@@ -94,9 +95,10 @@ describe('parent death', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('kills no survivor when the parent dies 0-5 ms after spawn (50 rounds)', async () => {
+  const rounds = Number(process.env.NSJS_RACE_ROUNDS ?? scaled(50));
+  it(`kills no survivor when the parent dies 0-5 ms after spawn (${rounds} rounds)`, async () => {
     const marker = `nsjs-race-${process.pid}-${Date.now()}`;
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < rounds; i++) {
       const delay = i % 6;
       await runNode(`
         nsjs.spawnIsolated('sh', ['-c', 'sleep 1000; : ${marker}'], { stdio: 'ignore' });

@@ -7,11 +7,11 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 import { spawnIsolated } from '../../lib';
-import { commandExists } from '../helpers/env';
+import { commandExists, scaled } from '../helpers/env';
 import { zombieChildren } from '../helpers/proc';
 
 const ROUNDS = Number(process.env.NSJS_LOAD_ROUNDS ?? 4);
-const PER_ROUND = Number(process.env.NSJS_LOAD_PER_ROUND ?? 200);
+const PER_ROUND = Number(process.env.NSJS_LOAD_PER_ROUND ?? scaled(200));
 const CONCURRENCY = 100;
 
 const fdTargets = () =>
