@@ -7,13 +7,8 @@ import { binding, initExecutablePath, isNativeError, type NativeExitWatcher } fr
 import { ErrorCodes, libraryError, systemError } from './errors';
 import type { NamespaceName } from './namespaces';
 import { signalName, signalNumber } from './signals';
-import {
-  normalizeIsolation,
-  userNamespaceHint,
-  validateFdList,
-  type IsolationOptions,
-  type NormalizedIsolation,
-} from './spawn/options';
+import { normalizeIsolation, validateFdList, type IsolationOptions, type NormalizedIsolation } from './spawn/options';
+import { userNamespaceHint } from './spawn/userns-hint';
 import { optionsObject } from './validate';
 
 /** Options of {@link clone}: what to run, on which fds, in which namespaces. */
