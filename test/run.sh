@@ -24,7 +24,7 @@ export NSJS_HOST_SNAPSHOT=$scratch/host
 
 mkdir -m 777 "$scratch/results"
 failed=0
-jest() { node "$1/node_modules/jest/bin/jest.js" --ci --maxWorkers=2 --rootDir "$1" "${@:2}"; }
+jest() { node "$1/node_modules/jest/bin/jest.js" --ci --maxWorkers=2 --rootDir "$1" --cacheDirectory "$scratch/jest" "${@:2}"; }
 
 levels=()
 level() {
@@ -46,7 +46,12 @@ if [ "$host_root" = yes ]; then
   san=$scratch/sanitize
   mkdir "$san"
   tar -C "$repo" --exclude=./.git --exclude=./node_modules --exclude=./build -cf - . | tar -C "$san" -xf -
-  ln -s "$repo/node_modules" "$san/node_modules"
+  # node_modules by symlinks, but node-addon-api for real: gyp writes its
+  # makefiles relative to where the package really is, which must be inside.
+  mkdir "$san/node_modules"
+  for entry in "$repo"/node_modules/* "$repo"/node_modules/.bin; do ln -s "$entry" "$san/node_modules/"; done
+  rm "$san/node_modules/node-addon-api"
+  cp -a "$repo/node_modules/node-addon-api" "$san/node_modules/"
   nodedir=$(npm config get nodedir 2>/dev/null || true)
   if (cd "$san" && node node_modules/node-gyp/bin/node-gyp.js rebuild --nsjs_sanitize=1 ${nodedir:+--nodedir="$nodedir"} >"$scratch/sanitize-build.log" 2>&1) &&
      [ "$(nm -D "$san/build/Release/nsjs.node" | grep -c __asan_report)" -gt 0 ]; then

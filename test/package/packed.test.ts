@@ -16,7 +16,8 @@ describe('the packed tarball', () => {
       // Pack from a copy: prebuildify rebuilds and moves build/Release/nsjs.node.
       const tree = path.join(work, 'tree');
       execFileSync('sh', ['-c', `mkdir "$1" && tar -C "$0" --exclude=./.git --exclude=./node_modules --exclude=./build -cf - . | tar -C "$1" -xf - && ln -s "$0/node_modules" "$1/node_modules"`, ROOT, tree]);
-      const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: tree, encoding: 'utf8' }).trim().split('\n').pop()!;
+      // TMPDIR: prebuildify leaves a directory in the temp dir; keep it in ours.
+      const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: tree, encoding: 'utf8', env: { ...process.env, TMPDIR: work } }).trim().split('\n').pop()!;
       const listing = execFileSync('tar', ['-tzf', path.join(work, tgz)], { encoding: 'utf8' });
       expect(listing).toMatch(/package\/prebuilds\/linux-x64\/nsjs\.glibc\.node/);
       expect(listing).toMatch(/package\/prebuilds\/linux-x64\/nsjs-init/);

@@ -61,38 +61,40 @@ describe('signals and reaping', () => {
 describe('parent death', () => {
   it('kill -9 of the Node parent kills the sandbox and its grandchildren', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-pdeath-'));
-    fs.chmodSync(dir, 0o777);
-    const lock = path.join(dir, 'lock');
-    const fixture = runNode(`
-      const child = nsjs.spawnIsolated('sh', ['-c', 'sleep 1000 & flock ${lock} sleep 1000 & sleep 0.2; echo ready; wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      child.stdout.once('data', () => report({ pid: child.pid }));
-      setInterval(() => {}, 1000);`);
-    let pid = 0;
-    await waitFor(() => false, 50);
-    // The fixture reports and keeps running; find its sandbox through /proc.
-    const started = await waitFor(() => {
-      const found = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).find((d) => {
-        try {
-          return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(lock) && fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'sh';
-        } catch {
-          return false;
-        }
-      });
-      if (found) pid = Number(found);
-      return Boolean(found);
-    }, 10000);
-    expect(started).toBe(true);
-    const ppidOf = (p: number) => Number(/PPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1]);
-    const init = ppidOf(pid);
-    const node = ppidOf(init);
-    await new Promise((r) => setTimeout(r, 300));
-    process.kill(node, 'SIGKILL');
-    await fixture;
-    expect(await waitFor(() => !alive(init) && !alive(pid))).toBe(true);
-    // The lock is free again: nothing inside survived.
-    const flock = spawn('flock', ['-n', lock, 'true']);
-    expect(await new Promise((r) => flock.on('exit', r))).toBe(0);
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.chmodSync(dir, 0o777);
+      const lock = path.join(dir, 'lock');
+      const fixture = runNode(`
+        const child = nsjs.spawnIsolated('sh', ['-c', 'sleep 1000 & flock ${lock} sleep 1000 & sleep 0.2; echo ready; wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        child.stdout.once('data', () => report({ pid: child.pid }));
+        setInterval(() => {}, 1000);`);
+      let pid = 0;
+      // The fixture keeps running; find its sandbox through /proc.
+      const started = await waitFor(() => {
+        const found = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).find((d) => {
+          try {
+            return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(lock) && fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'sh';
+          } catch {
+            return false;
+          }
+        });
+        if (found) pid = Number(found);
+        return Boolean(found);
+      }, 10000);
+      expect(started).toBe(true);
+      const ppidOf = (p: number) => Number(/PPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1]);
+      const init = ppidOf(pid);
+      const node = ppidOf(init);
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(node, 'SIGKILL');
+      await fixture;
+      expect(await waitFor(() => !alive(init) && !alive(pid))).toBe(true);
+      // The lock is free again: nothing inside survived.
+      const flock = spawn('flock', ['-n', lock, 'true']);
+      expect(await new Promise((r) => flock.on('exit', r))).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   const rounds = Number(process.env.NSJS_RACE_ROUNDS ?? scaled(50));
