@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 import { namespaceIds, nsPids, spawnIsolated } from '../../lib';
 import { commandExists } from '../helpers/env';
@@ -125,6 +126,28 @@ describe('options', () => {
   it('honours cwd and argv0', async () => {
     const r = await spawnIsolated('sh', ['-c', 'pwd; echo $0'], { cwd: '/usr', argv0: 'renamed' }).result;
     expect(r.stdout).toBe('/usr\nrenamed\n');
+  });
+
+  it('sets the NIS domain name', async () => {
+    const r = await spawnIsolated('cat', ['/proc/sys/kernel/domainname'], { domainname: 'sandbox.test' }).result;
+    expect(r.stdout).toBe('sandbox.test\n');
+  });
+
+  it('takes stdio slots as fds and as streams with an fd, as child_process does', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-stdio-'));
+    try {
+      const fd = fs.openSync(path.join(dir, 'out'), 'w');
+      const stream = fs.createWriteStream(path.join(dir, 'err'));
+      await new Promise((r) => stream.once('open', r));
+      const r = await spawnIsolated('sh', ['-c', 'echo to-fd; echo to-stream >&2; echo extra >&3'], { stdio: ['ignore', fd, stream, 'pipe'] }).result;
+      fs.closeSync(fd);
+      stream.close();
+      expect(r.exitCode).toBe(0);
+      expect(fs.readFileSync(path.join(dir, 'out'), 'utf8')).toBe('to-fd\n');
+      expect(fs.readFileSync(path.join(dir, 'err'), 'utf8')).toBe('to-stream\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('pipes stdin', async () => {
