@@ -94,7 +94,6 @@ export interface NativeBinding {
 const packageRoot = path.join(__dirname, '..');
 
 // node-gyp-build picks prebuilds/<platform>-<arch>/ or build/Release/.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const loader = require('node-gyp-build') as { (dir: string): unknown; resolve(dir: string): string };
 
 let addonPath: string | undefined;

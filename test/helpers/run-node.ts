@@ -10,7 +10,7 @@ export interface Run {
   stdout: string;
   stderr: string;
   /** The last line of stdout parsed as JSON, when it is JSON. */
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
   pid: number;
 }
 

@@ -26,7 +26,7 @@ process.stdin.once('data', () => {
 nsjs.spawnIsolated('/bin/true', [], { stdio: 'ignore' }).on('exit', () => process.stdout.write('ready\\n'));`;
 
 /** Runs the fixture with strace attached once it is ready, then lets it spawn. */
-function withFault(inject: string, options = '{}'): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function withFault(inject: string, options = '{}'): Promise<any> {
   return new Promise((resolve, reject) => {
     const node = spawn(process.execPath, ['-e', fixture(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
