@@ -108,16 +108,21 @@ export function binding(): NativeBinding {
   return loaded;
 }
 
-/** nsjs-init ships beside the addon it was built with. */
+let initPath: string | null | undefined;
+
+/** nsjs-init ships beside the addon it was built with; looked up once, off the spawn path. */
 export function initExecutablePath(): string | undefined {
-  binding();
-  const candidate = path.join(path.dirname(addonPath as string), 'nsjs-init');
-  try {
-    fs.accessSync(candidate, fs.constants.X_OK);
-    return candidate;
-  } catch {
-    return undefined;
+  if (initPath === undefined) {
+    binding();
+    const candidate = path.join(path.dirname(addonPath as string), 'nsjs-init');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      initPath = candidate;
+    } catch {
+      initPath = null;
+    }
   }
+  return initPath ?? undefined;
 }
 
 /** By shape, not instanceof: the addon's Error may come from another realm (vm, jest). */
