@@ -13,6 +13,12 @@ export interface NativePlan {
   uidMap?: string;
   gidMap?: string;
   denySetgroups: boolean;
+  /** The parent writes uidMap/gidMap (ranges the child may not write itself) while the child waits. */
+  mapsByParent: boolean;
+  /** Run the program as uid/gid inside (setgroups([]), setresgid, setresuid): needs a new user namespace. */
+  setIdentity: boolean;
+  uid: number;
+  gid: number;
   propagation: number;
   hostname?: string;
   domainname?: string;
@@ -42,10 +48,17 @@ export interface NativeExitWatcher {
   unref(): void;
   /** 0, or a positive errno. */
   kill(signal: number): number;
+  /**
+   * The signal to every process under the child, and to the child itself
+   * with includeRoot; a SIGTSTP/SIGTTIN/SIGTTOU a process leaves at its
+   * default action goes as SIGSTOP. 0, or a positive errno.
+   */
+  signalTree(signal: number, includeRoot: boolean): number;
 }
 
 export interface NativeExitWatcherConstructor {
   new (
+    pid: number,
     pidfd: number,
     statusFd: number,
     killOnTeardown: boolean,
@@ -83,7 +96,8 @@ export interface NativeBinding {
   nsType(fd: number): number;
   sethostname(name: Buffer): void;
   setdomainname(name: Buffer): void;
-  mountProc(target: string): void;
+  /** makePrivate: make the target's mount (recursively) private first; false: it is no mount point, nothing was mounted. */
+  mountProc(target: string, makePrivate: boolean): boolean;
   socketpair(): [number, number];
   closeFd(fd: number): void;
   spawn(plan: NativePlan): NativeSpawnResult;

@@ -7,6 +7,7 @@ import { binding, initExecutablePath, isNativeError, type NativeExitWatcher } fr
 import { ErrorCodes, libraryError, systemError } from './errors';
 import type { NamespaceName } from './namespaces';
 import { signalName, signalNumber } from './signals';
+import { stopsOrResumes } from './spawn/stop-signals';
 import { normalizeIsolation, validateFdList, type IsolationOptions, type NormalizedIsolation } from './spawn/options';
 import { userNamespaceHint } from './spawn/userns-hint';
 import { optionsObject } from './validate';
@@ -87,20 +88,22 @@ export class ClonedProcess {
   #watcher: NativeExitWatcher;
   #status: ExitStatus | undefined;
   #exited: Promise<ExitStatus>;
+  #init: boolean;
 
   /** @internal */
   constructor(
     spawned: { pid: number; pidfd: number; nsPid: number; statusFd: number },
     namespaces: NamespaceName[],
-    dieWithParent: boolean,
+    how: { dieWithParent: boolean; init: boolean },
   ) {
     this.pid = spawned.pid;
     this.pidfd = spawned.pidfd;
     this.nsPid = spawned.nsPid;
     this.namespaces = Object.freeze([...namespaces]);
+    this.#init = how.init;
     let resolve!: (s: ExitStatus) => void;
     this.#exited = new Promise((r) => (resolve = r));
-    this.#watcher = new (binding().ExitWatcher)(spawned.pidfd, spawned.statusFd, dieWithParent, (code, sig) => {
+    this.#watcher = new (binding().ExitWatcher)(spawned.pid, spawned.pidfd, spawned.statusFd, how.dieWithParent, (code, sig) => {
       this.#status = { exitCode: code, signal: signalName(sig) };
       resolve(this.#status);
     });
@@ -117,14 +120,17 @@ export class ClonedProcess {
   }
 
   /**
-   * Sends a signal through the pidfd. With nsjs-init, every signal but
-   * SIGKILL/SIGSTOP is forwarded to the program; SIGKILL ends the whole PID
-   * namespace. Returns false when the process has already ended.
+   * Sends a signal through the pidfd. With nsjs-init, signals are forwarded
+   * to the program; SIGKILL ends the whole PID namespace. Stop signals
+   * (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) stop, and SIGCONT resumes, the whole
+   * sandbox (docs/lifecycle.md, "Stopping and resuming"). Returns false when
+   * the process has already ended.
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     const sig = signalNumber(signal, 'signal');
     if (this.#status) return false;
-    const errno = this.#watcher.kill(sig);
+    // nsjs-init itself is never stopped: it keeps reaping and forwarding.
+    const errno = stopsOrResumes(sig) ? this.#watcher.signalTree(sig, !this.#init) : this.#watcher.kill(sig);
     if (errno === 0) return true;
     if (errno === 3 /* ESRCH */) return false;
     throw systemError(errno, { syscall: 'pidfd_send_signal' });
@@ -153,7 +159,7 @@ export function cloneNormalized(n: NormalizedIsolation, stdio: number[]): Cloned
   const native = binding();
   try {
     const spawned = native.spawn({ ...n.plan, stdio, initPath });
-    return new ClonedProcess(spawned, n.namespaces, n.dieWithParent);
+    return new ClonedProcess(spawned, n.namespaces, { dieWithParent: n.dieWithParent, init: n.init });
   } catch (e) {
     throw spawnError(e, n, initPath);
   }

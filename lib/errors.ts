@@ -18,6 +18,8 @@ export const ErrorCodes = Object.freeze({
   HOST_NAMESPACE: 'ERR_NSJS_HOST_NAMESPACE',
   /** An option needs a namespace that was not requested (e.g. `hostname` without `uts`). */
   REQUIRES_NAMESPACE: 'ERR_NSJS_REQUIRES_NAMESPACE',
+  /** A mount would propagate out of the namespace: the target lies in a shared mount and is no mount point of its own. */
+  SHARED_MOUNT: 'ERR_NSJS_SHARED_MOUNT',
   /** A mount target is a symbolic link. */
   SYMLINK_TARGET: 'ERR_NSJS_SYMLINK_TARGET',
   /** The host refuses to create user namespaces (sysctl, AppArmor); see `hint`. */

@@ -11,15 +11,16 @@ import { validateUtsName } from './validate';
 export interface HostNamespaceOptions {
   /**
    * Act even when the calling thread is still in the host's namespace (the
-   * one PID 1 is in). Without it nsjs refuses, so that a namespace library
-   * never renames the host, or mounts over its /proc, by accident.
+   * one PID 1 is in), or when nsjs cannot tell. Without it nsjs refuses in
+   * both cases, so that a namespace library never renames the host, or
+   * mounts over its /proc, by accident (docs/in-process.md).
    * @default false
    */
   allowHostNamespace?: boolean;
 }
 
 function refuseHostUts(options: unknown, what: string): void {
-  refuseInHostNamespace('uts', options, `Refusing to set the ${what}: the calling thread is in the host's UTS namespace. Call unshare('uts') first.`, {
+  refuseInHostNamespace('uts', options, `set the ${what}`, {
     syscall: what === 'hostname' ? 'sethostname' : 'setdomainname',
   });
 }

@@ -5,6 +5,7 @@
 import { binding } from './binding';
 import { callNative, ErrorCodes, invalidArgType, libraryError, outOfRange } from './errors';
 import { ALL_NAMESPACE_FLAGS, NAMESPACES, namesFromFlags, type NamespaceName } from './namespaces';
+import { rememberMadeHere } from './host-namespace';
 import { optionsObject, validateBoolean, validateNamespaceList, validateNamespaceName } from './validate';
 
 /** How `/` propagates mounts after a new mount namespace is made. */
@@ -99,6 +100,7 @@ export function unshare(namespaces: NamespaceName | readonly NamespaceName[] | n
   }
   const native = binding();
   callNative(() => native.unshare(flags));
+  rememberMadeHere(names);
   if (names.includes('mount') && propagation !== 0) {
     callNative(() => native.setRootPropagation(propagation), { path: '/' });
   }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -105,11 +106,20 @@ Napi::Value Setdomainname(const Napi::CallbackInfo &info) {
   return Check(info.Env(), nsjs_setdomainname(name.data(), name.size(), &e), e);
 }
 
+bool GetBool(const Napi::CallbackInfo &info, size_t i, bool *out) {
+  if (info.Length() <= i || !info[i].IsBoolean()) return Fail(info.Env(), "expected a boolean argument");
+  *out = info[i].As<Napi::Boolean>().Value();
+  return true;
+}
+
 Napi::Value MountProc(const Napi::CallbackInfo &info) {
   std::string target;
-  if (!GetPath(info, 0, &target)) return info.Env().Undefined();
+  bool make_private = false;
+  if (!GetPath(info, 0, &target) || !GetBool(info, 1, &make_private)) return info.Env().Undefined();
   nsjs_error e{};
-  return Check(info.Env(), nsjs_mount_proc(target.c_str(), &e), e);
+  int rc = nsjs_mount_proc(target.c_str(), make_private ? 1 : 0, &e);
+  if (rc < 0) return Check(info.Env(), rc, e);
+  return Napi::Boolean::New(info.Env(), rc == 0);
 }
 
 // The stdio channel of a 'pipe' slot: a UNIX socketpair, as libuv makes for child_process.
@@ -165,23 +175,54 @@ bool ReadStrings(Napi::Object o, const char *key, std::vector<std::string> *out)
   return true;
 }
 
+// Required fields: a renamed or missing key must never read as 0 (it would
+// quietly turn off newSession, noNewPrivs or dieWithParent).
+bool FailKey(Napi::Env env, const char *key, const char *what) {
+  return Fail(env, (std::string("plan.") + key + " must be " + what).c_str());
+}
+
 bool ReadInt(Napi::Object o, const char *key, int *out) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return true;
-  if (!v.IsNumber()) return Fail(o.Env(), "plan field must be an integer");
+  if (!v.IsNumber()) return FailKey(o.Env(), key, "a 32-bit integer");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != static_cast<int>(d))
-    return Fail(o.Env(), "plan field must be a 32-bit integer");
+    return FailKey(o.Env(), key, "a 32-bit integer");
   *out = static_cast<int>(d);
+  return true;
+}
+
+bool ReadId(Napi::Object o, const char *key, unsigned *out) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) return FailKey(o.Env(), key, "an id (0 .. 2^32-2)");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 4294967294.0) || d != static_cast<double>(static_cast<unsigned>(d)))
+    return FailKey(o.Env(), key, "an id (0 .. 2^32-2)");
+  *out = static_cast<unsigned>(d);
   return true;
 }
 
 bool ReadBool(Napi::Object o, const char *key, int *out) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return true;
-  if (!v.IsBoolean()) return Fail(o.Env(), "plan field must be a boolean");
+  if (!v.IsBoolean()) return FailKey(o.Env(), key, "a boolean");
   *out = v.As<Napi::Boolean>().Value() ? 1 : 0;
   return true;
+}
+
+// nsjs-init, opened once (O_PATH): the child execs it through this fd, so the
+// program's identity needs no search permission on the directories above it.
+int InitFd(const std::string &path) {
+  static std::mutex lock;
+  static std::string opened_path;
+  static int fd = -1;
+  std::lock_guard<std::mutex> guard(lock);
+  if (fd < 0 || opened_path != path) {
+    int next = open(path.c_str(), O_PATH | O_CLOEXEC);
+    if (next < 0) return -1;
+    if (fd >= 0) close(fd);
+    fd = next;
+    opened_path = path;
+  }
+  return fd;
 }
 
 template <typename T>
@@ -197,7 +238,9 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   *p = nsjs_plan{};
   if (!ReadInt(o, "cloneFlags", &p->clone_flags) || !ReadBool(o, "useVm", &p->use_vm) ||
       !ReadString(o, "uidMap", &st->uid_map, &has_uid) || !ReadString(o, "gidMap", &st->gid_map, &has_gid) ||
-      !ReadBool(o, "denySetgroups", &p->deny_setgroups) || !ReadInt(o, "propagation", &propagation) ||
+      !ReadBool(o, "denySetgroups", &p->deny_setgroups) || !ReadBool(o, "mapsByParent", &p->maps_by_parent) ||
+      !ReadBool(o, "setIdentity", &p->set_identity) || !ReadId(o, "uid", &p->uid) || !ReadId(o, "gid", &p->gid) ||
+      !ReadInt(o, "propagation", &propagation) ||
       !ReadString(o, "hostname", &st->hostname, &has_host) ||
       !ReadString(o, "domainname", &st->domainname, &has_domain) ||
       !ReadBool(o, "mountProc", &p->mount_proc) || !ReadBool(o, "loopbackUp", &p->loopback_up) ||
@@ -212,6 +255,9 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
                       CLONE_NEWCGROUP;
   if (p->clone_flags & ~ns_bits) return Fail(o.Env(), "plan.cloneFlags may hold only CLONE_NEW* bits");
   if (has_uid != has_gid) return Fail(o.Env(), "uidMap and gidMap go together");
+  if (p->maps_by_parent && !has_uid) return Fail(o.Env(), "mapsByParent needs uidMap and gidMap");
+  if (p->set_identity && !(p->clone_flags & CLONE_NEWUSER))
+    return Fail(o.Env(), "setIdentity is only for a new user namespace");
   if (st->exec_paths.empty() || st->argv.empty()) return Fail(o.Env(), "execPaths and argv must not be empty");
 
   Napi::Value stdio = o.Get("stdio");
@@ -255,6 +301,7 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   p->argv = st->argv_ptrs.data();
   p->envp = st->envp_ptrs.data();
   p->init_path = has_init ? st->init_path.c_str() : nullptr;
+  p->init_fd = has_init ? InitFd(st->init_path) : -1;
   p->init_argv = has_init ? st->init_argv_ptrs.data() : nullptr;
   return true;
 }

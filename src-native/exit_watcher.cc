@@ -25,6 +25,7 @@ class ExitWatcher;
 
 struct Watch {
   uv_poll_t poll;  // first member: the uv callback casts back to Watch
+  pid_t pid;
   int pidfd;
   int status_fd;
   bool kill_on_teardown;
@@ -73,15 +74,16 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "ExitWatcher",
                        {InstanceMethod("ref", &ExitWatcher::JsRef), InstanceMethod("unref", &ExitWatcher::JsUnref),
-                        InstanceMethod("kill", &ExitWatcher::JsKill)});
+                        InstanceMethod("kill", &ExitWatcher::JsKill),
+                        InstanceMethod("signalTree", &ExitWatcher::JsSignalTree)});
   }
 
-  // new ExitWatcher(pidfd, statusFd, killOnTeardown, onExit(code|null, signal))
+  // new ExitWatcher(pid, pidfd, statusFd, killOnTeardown, onExit(code|null, signal))
   explicit ExitWatcher(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ExitWatcher>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsBoolean() ||
-        !info[3].IsFunction()) {
-      Napi::TypeError::New(env, "ExitWatcher(pidfd, statusFd, killOnTeardown, onExit)").ThrowAsJavaScriptException();
+    if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() ||
+        !info[3].IsBoolean() || !info[4].IsFunction()) {
+      Napi::TypeError::New(env, "ExitWatcher(pid, pidfd, statusFd, killOnTeardown, onExit)").ThrowAsJavaScriptException();
       return;
     }
     uv_loop_t *loop = nullptr;
@@ -91,9 +93,10 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
       return;
     }
     Watch *w = new Watch();
-    w->pidfd = info[0].As<Napi::Number>().Int32Value();
-    w->status_fd = info[1].As<Napi::Number>().Int32Value();
-    w->kill_on_teardown = info[2].As<Napi::Boolean>().Value();
+    w->pid = info[0].As<Napi::Number>().Int32Value();
+    w->pidfd = info[1].As<Napi::Number>().Int32Value();
+    w->status_fd = info[2].As<Napi::Number>().Int32Value();
+    w->kill_on_teardown = info[3].As<Napi::Boolean>().Value();
     w->owner = this;
     w->live = &state->live;
     if (uv_poll_init(loop, &w->poll, w->pidfd) != 0 || uv_poll_start(&w->poll, UV_READABLE, OnReadable) != 0) {
@@ -103,7 +106,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     }
     state->live.insert(w);
     watch_ = w;
-    callback_ = Napi::Persistent(info[3].As<Napi::Function>());
+    callback_ = Napi::Persistent(info[4].As<Napi::Function>());
     Ref();  // stay alive while the child runs, even if JS drops us
   }
 
@@ -193,6 +196,22 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     int sig = info[0].As<Napi::Number>().Int32Value();
     long rc = syscall(SYS_pidfd_send_signal, watch_->pidfd, sig, nullptr, 0);
     return Napi::Number::New(env, rc == 0 ? 0 : errno);
+  }
+
+  // signalTree(signal, includeRoot) -> 0 or a positive errno: the signal to
+  // every process under the child (core/signal_tree.c). Only while the child
+  // is unreaped, so its pid cannot have been reused.
+  Napi::Value JsSignalTree(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBoolean()) {
+      Napi::TypeError::New(env, "signalTree(signal, includeRoot)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (!watch_) return Napi::Number::New(env, ESRCH);
+    nsjs_error e{};
+    int rc = nsjs_signal_tree(watch_->pid, watch_->pidfd, info[0].As<Napi::Number>().Int32Value(),
+                              info[1].As<Napi::Boolean>().Value() ? 1 : 0, &e);
+    return Napi::Number::New(env, rc == 0 ? 0 : e.err);
   }
 
   Watch *watch_ = nullptr;

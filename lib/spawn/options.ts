@@ -10,10 +10,10 @@ import type { NativePlan } from '../binding';
 import { ErrorCodes, invalidArgType, invalidArgValue, libraryError, outOfRange } from '../errors';
 import { NAMESPACES, type NamespaceName } from '../namespaces';
 import { propagationFlags, type Propagation } from '../unshare';
+import { identityPlan } from './identity';
 import {
   optionsObject,
   validateBoolean,
-  validateId,
   validateNamespaceList,
   validateNonEmptyString,
   validateObject,
@@ -24,11 +24,16 @@ import {
 /** The namespaces {@link spawnIsolated} creates when `namespaces` is omitted. */
 export const DEFAULT_NAMESPACES: readonly NamespaceName[] = Object.freeze(['pid', 'mount', 'uts', 'ipc', 'net']);
 
-/** How the child sees itself inside a user namespace. */
+/**
+ * The identity the program has inside a user namespace. Which host ids that
+ * is depends on the caller (docs/security.md): an unprivileged caller's own
+ * uid and gid; for host root, root's subordinate ranges in /etc/subuid and
+ * /etc/subgid, else 65534 (nobody/nogroup) — never host root.
+ */
 export interface UserMapping {
-  /** The uid inside, mapped to the caller's effective uid. @default 0 */
+  /** The uid inside. @default 0 */
   uid?: number;
-  /** The gid inside, mapped to the caller's effective gid. @default 0 */
+  /** The gid inside. @default 0 */
   gid?: number;
 }
 
@@ -182,6 +187,10 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
     cloneFlags: namespaces.filter((n) => n !== 'time').reduce((acc, n) => acc | NAMESPACES[n].flag, 0),
     useVm: true,
     denySetgroups: false,
+    mapsByParent: false,
+    setIdentity: false,
+    uid: 0,
+    gid: 0,
     propagation: 0,
     mountProc: false,
     loopbackUp: false,
@@ -202,16 +211,7 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
     requireNamespace(namespaces, 'user', 'user');
     validateObject(o.user, 'options.user');
   }
-  if (has('user')) {
-    const user = (o.user ?? {}) as Record<string, unknown>;
-    const uid = user.uid ?? 0;
-    const gid = user.gid ?? 0;
-    validateId(uid, 'options.user.uid');
-    validateId(gid, 'options.user.gid');
-    plan.uidMap = `${uid} ${process.geteuid?.() ?? 0} 1\n`;
-    plan.gidMap = `${gid} ${process.getegid?.() ?? 0} 1\n`;
-    plan.denySetgroups = true;
-  }
+  if (has('user')) Object.assign(plan, identityPlan((o.user ?? {}) as Record<string, unknown>));
 
   if (o.hostname !== undefined) {
     requireNamespace(namespaces, 'uts', 'hostname');

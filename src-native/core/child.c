@@ -25,6 +25,8 @@ struct child_state {
   const nsjs_plan *plan;
   int errfd;
   int parent_pidfd;
+  int sync_fd[2];
+  int init_fd; /* moved above the stdio slots by step_stdio */
   int step; /* the step that failed, and the syscall in it */
   int sys;
 };
@@ -82,20 +84,37 @@ static int step_reset_signals(struct child_state *s) {
 
 static int step_die_with_parent(struct child_state *s) {
   if (!s->plan->die_with_parent) return 0;
+  /* Armed without a way to close the race would fail open: refuse instead. */
+  if (s->parent_pidfd < 0) {
+    errno = EBADF;
+    return step_fail(s, NSJS_STEP_DIE_WITH_PARENT, NSJS_SYS_PIDFD_OPEN);
+  }
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
     return step_fail(s, NSJS_STEP_DIE_WITH_PARENT, NSJS_SYS_PRCTL);
   /* Close the race: if Node died before the prctl, no signal will come.
    * getppid() is 0 in a new PID namespace, so ask the parent's pidfd. */
-  if (s->parent_pidfd >= 0) {
-    struct pollfd p = {.fd = s->parent_pidfd, .events = POLLIN, .revents = 0};
-    if (poll(&p, 1, 0) > 0) _exit(128 + SIGKILL);
-  }
+  struct pollfd p = {.fd = s->parent_pidfd, .events = POLLIN, .revents = 0};
+  if (poll(&p, 1, 0) > 0) _exit(128 + SIGKILL);
+  return 0;
+}
+
+/* The parent phase: the parent acts on this child (writes its id maps) and
+ * then sends one byte. EOF instead means it gave up; it kills us and reports. */
+static int step_wait_parent(struct child_state *s) {
+  if (s->sync_fd[0] < 0) return 0;
+  close(s->sync_fd[1]);
+  char byte;
+  ssize_t n;
+  do n = read(s->sync_fd[0], &byte, 1);
+  while (n < 0 && errno == EINTR);
+  close(s->sync_fd[0]);
+  if (n != 1) _exit(127);
   return 0;
 }
 
 static int step_id_maps(struct child_state *s) {
   const nsjs_plan *p = s->plan;
-  if (!p->uid_map) return 0;
+  if (!p->uid_map || p->maps_by_parent) return 0;
   /* Order matters for an unprivileged caller: setgroups must say "deny"
    * before gid_map may be written (CVE-2014-8989). */
   if (write_file(s, NSJS_STEP_UID_MAP, "/proc/self/uid_map", p->uid_map) < 0) return -1;
@@ -121,8 +140,20 @@ static int step_hostnames(struct child_state *s) {
   return 0;
 }
 
+/* Does a mount on a directory of "/" stay in this namespace whatever happens? */
+static int root_sends_nothing(const nsjs_plan *p) {
+  return p->propagation == (MS_REC | MS_PRIVATE) || p->propagation == (MS_REC | MS_SLAVE);
+}
+
 static int step_mount_proc(struct child_state *s) {
   if (!s->plan->mount_proc) return 0;
+  /* Whatever `propagation` says about the program's own mounts, this one must
+   * never reach the host: with "/" shared, this namespace's copy of /proc is a
+   * peer of the host's. Make it private first, as util-linux does. EINVAL:
+   * /proc is no mount point here, so the mount lands in "/" itself. */
+  if (mount(NULL, "/proc", NULL, MS_REC | MS_PRIVATE, NULL) != 0 &&
+      (errno != EINVAL || !root_sends_nothing(s->plan)))
+    return step_fail(s, NSJS_STEP_MOUNT_PROC, NSJS_SYS_MOUNT);
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
     return step_fail(s, NSJS_STEP_MOUNT_PROC, NSJS_SYS_MOUNT);
   return 0;
@@ -168,6 +199,20 @@ static int step_no_new_privs(struct child_state *s) {
   return 0;
 }
 
+/* The identity the program runs as inside, set through raw syscalls: glibc's
+ * wrappers would try to sync credentials with threads this child does not have. */
+static int step_identity(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  if (!p->set_identity) return 0;
+  if (syscall(SYS_setgroups, 0, NULL) != 0) return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETGROUPS);
+  if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) != 0)
+    return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETRESGID);
+  if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) != 0)
+    return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETRESUID);
+  /* A change of credentials clears the parent-death signal: arm it again. */
+  return step_die_with_parent(s);
+}
+
 static int step_chdir(struct child_state *s) {
   if (s->plan->cwd && chdir(s->plan->cwd) != 0) return step_fail(s, NSJS_STEP_CHDIR, NSJS_SYS_CHDIR);
   return 0;
@@ -184,6 +229,11 @@ static int step_stdio(struct child_state *s) {
     int fd = fcntl(s->errfd, F_DUPFD_CLOEXEC, n + 1);
     if (fd < 0) return step_fail(s, NSJS_STEP_STDIO, NSJS_SYS_FCNTL);
     s->errfd = fd;
+  }
+  if (s->init_fd >= 0 && s->init_fd <= n) {
+    int fd = fcntl(s->init_fd, F_DUPFD_CLOEXEC, n + 1);
+    if (fd < 0) return step_fail(s, NSJS_STEP_STDIO, NSJS_SYS_FCNTL);
+    s->init_fd = fd;
   }
   for (int i = 0; i < n; i++) {
     work[i] = p->stdio[i];
@@ -228,13 +278,23 @@ static int close_from_by_listing(int first) {
   return 0;
 }
 
+static int close_from(int first) {
+  if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return 0;
+  return errno == ENOSYS ? close_from_by_listing(first) : -1;
+}
+
 static int step_close_fds(struct child_state *s) {
   /* Everything above the error pipe goes, CLOEXEC or not: an fd Node itself
-   * inherited without CLOEXEC must not reach the sandbox. */
+   * inherited without CLOEXEC must not reach the sandbox. nsjs-init's own fd
+   * (CLOEXEC) stays until its execveat. */
   int first = s->errfd + 1;
-  if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return 0;
-  if (errno == ENOSYS && close_from_by_listing(first) == 0) return 0;
-  return step_fail(s, NSJS_STEP_CLOSE_FDS, NSJS_SYS_CLOSE_RANGE);
+  int keep = s->init_fd;
+  if (keep >= first) {
+    if (keep > first && dup3(keep, first, O_CLOEXEC) < 0) return step_fail(s, NSJS_STEP_CLOSE_FDS, NSJS_SYS_DUP3);
+    s->init_fd = first;
+    first++;
+  }
+  return close_from(first) == 0 ? 0 : step_fail(s, NSJS_STEP_CLOSE_FDS, NSJS_SYS_CLOSE_RANGE);
 }
 
 static long libc_execve(const char *path, char *const argv[], char *const envp[]) {
@@ -253,7 +313,10 @@ static int step_exec(struct child_state *s) {
     /* nsjs-init inherits the error pipe on fd n (it reports the program's
      * exec and exit on it) and keeps every signal blocked until it runs. */
     if (fcntl(s->errfd, F_SETFD, 0) != 0) return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_FCNTL);
-    execve(p->init_path, p->init_argv, p->envp);
+    if (s->init_fd >= 0)
+      syscall(SYS_execveat, s->init_fd, "", p->init_argv, p->envp, AT_EMPTY_PATH);
+    else
+      execve(p->init_path, p->init_argv, p->envp);
     return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_EXECVE);
   }
   unblock_signals();
@@ -263,12 +326,14 @@ static int step_exec(struct child_state *s) {
 
 typedef int (*child_step)(struct child_state *);
 
-/* The setup, in order. Identity first (maps give us our capabilities in the
- * new user namespace), then mounts, names, network, session, fds, exec. */
+/* The setup, in order. Maps first (they give us our capabilities in the new
+ * user namespace), then mounts, names, network, session, the identity the
+ * program runs as, fds, exec. */
 static const child_step steps[] = {
   step_reset_signals,
   step_die_with_parent,
   step_id_maps,
+  step_wait_parent,
   step_set_propagation,
   step_hostnames,
   step_mount_proc,
@@ -276,6 +341,7 @@ static const child_step steps[] = {
   step_time_namespace,
   step_setsid,
   step_no_new_privs,
+  step_identity,
   step_chdir,
   step_stdio,
   step_close_fds,
@@ -284,8 +350,13 @@ static const child_step steps[] = {
 
 int nsjs_child_main(void *arg) {
   const struct nsjs_child_arg *a = arg;
-  struct child_state s = {
-    .plan = a->plan, .errfd = a->errfd, .parent_pidfd = a->parent_pidfd, .step = 0, .sys = 0};
+  struct child_state s = {.plan = a->plan,
+                          .errfd = a->errfd,
+                          .parent_pidfd = a->parent_pidfd,
+                          .sync_fd = {a->sync_fd[0], a->sync_fd[1]},
+                          .init_fd = a->plan->init_path ? a->plan->init_fd : -1,
+                          .step = 0,
+                          .sys = 0};
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
     if (steps[i](&s) < 0) break;
   }

@@ -50,14 +50,21 @@ int nsjs_setdomainname(const char *name, size_t len, nsjs_error *e) {
   return setdomainname(name, len) == 0 ? 0 : fail(e, NSJS_SYS_SETDOMAINNAME);
 }
 
-int nsjs_mount_proc(const char *target, nsjs_error *e) {
+int nsjs_mount_proc(const char *target, int make_private, nsjs_error *e) {
   /* Pin the target: O_NOFOLLOW refuses a symlink, and mounting through the
    * fd's magic link means a rename race cannot redirect the mount. */
   int fd = open(target, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fail(e, NSJS_SYS_OPEN);
   char path[64];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  int rc = mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  /* A mount point that is a peer of another namespace's would pass the new
+   * proc on to it: make this namespace's copy private first (util-linux). */
+  int rc = make_private ? mount(NULL, path, NULL, MS_REC | MS_PRIVATE, NULL) : 0;
+  if (rc != 0 && errno == EINVAL) {
+    close(fd);
+    return 1; /* no mount point: the caller decides whether its mount may take it */
+  }
+  if (rc == 0) rc = mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   int saved = errno;
   close(fd);
   errno = saved;

@@ -31,8 +31,10 @@ int nsjs_setns(int fd, int nstype, nsjs_error *e);
 int nsjs_ns_type(int fd, int *type, nsjs_error *e);
 int nsjs_sethostname(const char *name, size_t len, nsjs_error *e);
 int nsjs_setdomainname(const char *name, size_t len, nsjs_error *e);
-/* Mounts a fresh procfs (nosuid,nodev,noexec) on target; refuses (ELOOP) a symlink. */
-int nsjs_mount_proc(const char *target, nsjs_error *e);
+/* Mounts a fresh procfs (nosuid,nodev,noexec) on target; refuses (ELOOP) a
+ * symlink. make_private: make the target's mount private (recursively) first;
+ * returns 1, mounting nothing, when the target is no mount point. */
+int nsjs_mount_proc(const char *target, int make_private, nsjs_error *e);
 
 /* ---- Spawn: clone a child, set it up, exec ---- */
 typedef struct nsjs_plan {
@@ -41,6 +43,10 @@ typedef struct nsjs_plan {
   const char *uid_map;        /* NULL: no user namespace maps to write */
   const char *gid_map;
   int deny_setgroups;
+  int maps_by_parent;         /* the parent writes the maps (ranges the child may not write
+                                 itself) while the child waits: a fork-style clone */
+  int set_identity;           /* setgroups([]), setresgid(gid), setresuid(uid) inside */
+  unsigned uid, gid;
   unsigned long propagation;  /* 0: leave / alone */
   const char *hostname;       size_t hostname_len;   /* NULL: keep */
   const char *domainname;     size_t domainname_len;
@@ -58,6 +64,8 @@ typedef struct nsjs_plan {
   char *const *argv;
   char *const *envp;
   const char *init_path;      /* NULL: exec the program directly */
+  int init_fd;                /* O_PATH fd of init_path, exec'd with execveat: no path walk
+                                 as the program's identity, which may not reach it */
   char *const *init_argv;
 } nsjs_plan;
 
@@ -74,6 +82,11 @@ typedef struct nsjs_spawn_result {
  * tied to a thread that lives as long as the process. */
 int nsjs_spawn(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error *e);
 
+/* Sends sig to every process under root (a child of ours, not yet reaped),
+ * and to root itself with include_root; a job-control stop a process leaves
+ * at its default action is sent as SIGSTOP. See signal_tree.c. */
+int nsjs_signal_tree(pid_t root, int root_pidfd, int sig, int include_root, nsjs_error *e);
+
 /* The clone child. Runs only async-signal-safe calls; never returns. */
 int nsjs_child_main(void *arg);
 
@@ -81,6 +94,7 @@ struct nsjs_child_arg {
   const nsjs_plan *plan;
   int errfd;
   int parent_pidfd;
+  int sync_fd[2]; /* the parent phase: the child reads [0] until the parent writes a byte */
 };
 
 #ifdef __cplusplus

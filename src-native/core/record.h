@@ -11,59 +11,21 @@ enum nsjs_record_kind {
   NSJS_REC_EXIT = 3     /* nsjs-init saw the program end: value = wait status */
 };
 
-/* Setup steps, in the order the child runs them. Names live in steps.c. */
+/* Setup steps, in the order the child runs them (steps.def). */
 enum nsjs_step {
   NSJS_STEP_NONE = 0,
-  NSJS_STEP_ERRPIPE,
-  NSJS_STEP_CLONE,
-  NSJS_STEP_RESET_SIGNALS,
-  NSJS_STEP_DIE_WITH_PARENT,
-  NSJS_STEP_UID_MAP,
-  NSJS_STEP_SETGROUPS,
-  NSJS_STEP_GID_MAP,
-  NSJS_STEP_SET_PROPAGATION,
-  NSJS_STEP_SETHOSTNAME,
-  NSJS_STEP_SETDOMAINNAME,
-  NSJS_STEP_MOUNT_PROC,
-  NSJS_STEP_LOOPBACK_UP,
-  NSJS_STEP_TIME_NAMESPACE,
-  NSJS_STEP_TIME_OFFSETS,
-  NSJS_STEP_SETSID,
-  NSJS_STEP_NO_NEW_PRIVS,
-  NSJS_STEP_CHDIR,
-  NSJS_STEP_STDIO,
-  NSJS_STEP_CLOSE_FDS,
-  NSJS_STEP_EXEC_INIT,
-  NSJS_STEP_INIT,
-  NSJS_STEP_EXEC,
+#define NSJS_STEP(id, name) NSJS_STEP_##id,
+#include "steps.def"
+#undef NSJS_STEP
   NSJS_STEP_COUNT
 };
 
-/* Syscalls a step can fail in (one step may make more than one call). */
+/* Syscalls a step can fail in (syscalls.def); one step may make more than one. */
 enum nsjs_sys {
   NSJS_SYS_NONE = 0,
-  NSJS_SYS_PIPE2,
-  NSJS_SYS_CLONE,
-  NSJS_SYS_RT_SIGACTION,
-  NSJS_SYS_PRCTL,
-  NSJS_SYS_OPEN,
-  NSJS_SYS_WRITE,
-  NSJS_SYS_MOUNT,
-  NSJS_SYS_SETHOSTNAME,
-  NSJS_SYS_SETDOMAINNAME,
-  NSJS_SYS_SOCKET,
-  NSJS_SYS_IOCTL,
-  NSJS_SYS_UNSHARE,
-  NSJS_SYS_SETSID,
-  NSJS_SYS_CHDIR,
-  NSJS_SYS_FCNTL,
-  NSJS_SYS_DUP3,
-  NSJS_SYS_CLOSE_RANGE,
-  NSJS_SYS_EXECVE,
-  NSJS_SYS_FORK,
-  NSJS_SYS_WAITID,
-  NSJS_SYS_READ,
-  NSJS_SYS_SETNS,
+#define NSJS_SYS(id, name) NSJS_SYS_##id,
+#include "syscalls.def"
+#undef NSJS_SYS
   NSJS_SYS_COUNT
 };
 

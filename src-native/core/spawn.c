@@ -7,6 +7,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,13 +60,53 @@ static void reap(int pidfd) {
   }
 }
 
-static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error *e) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_PIPE2, errno);
+/* Writes /proc/<pid>/<name> in one write, as the map files require. */
+static int write_child_file(pid_t pid, const char *name, const char *data, int step, nsjs_error *e) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail(e, step, NSJS_SYS_OPEN, errno);
+  size_t len = strlen(data);
+  ssize_t n;
+  do n = write(fd, data, len);
+  while (n < 0 && errno == EINTR);
+  int err = n < 0 ? errno : (size_t)n != len ? EIO : 0;
+  close(fd);
+  return err ? fail(e, step, NSJS_SYS_WRITE, err) : 0;
+}
 
-  struct nsjs_child_arg arg = {.plan = plan, .errfd = pipefd[1], .parent_pidfd = self_pidfd()};
+/* What the parent does while the child waits in step_wait_parent. */
+static int parent_phase(const nsjs_plan *plan, pid_t pid, nsjs_error *e) {
+  if (!plan->maps_by_parent) return 0;
+  if (write_child_file(pid, "uid_map", plan->uid_map, NSJS_STEP_UID_MAP, e) < 0) return -1;
+  if (plan->deny_setgroups && write_child_file(pid, "setgroups", "deny", NSJS_STEP_SETGROUPS, e) < 0) return -1;
+  return write_child_file(pid, "gid_map", plan->gid_map, NSJS_STEP_GID_MAP, e);
+}
+
+static void close_pair(int fds[2]) {
+  for (int i = 0; i < 2; i++)
+    if (fds[i] >= 0) close(fds[i]);
+}
+
+static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error *e) {
+  int parent_pid_fd = self_pidfd();
+  if (plan->die_with_parent && parent_pid_fd < 0) return fail(e, NSJS_STEP_DIE_WITH_PARENT, NSJS_SYS_PIDFD_OPEN, errno);
+  int has_parent_phase = plan->maps_by_parent;
+  int sync_fd[2] = {-1, -1};
+  if (has_parent_phase && pipe2(sync_fd, O_CLOEXEC) != 0) return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_PIPE2, errno);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    int err = errno;
+    close_pair(sync_fd);
+    return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_PIPE2, err);
+  }
+
+  struct nsjs_child_arg arg = {
+    .plan = plan, .errfd = pipefd[1], .parent_pidfd = parent_pid_fd, .sync_fd = {sync_fd[0], sync_fd[1]}};
   int flags = plan->clone_flags | CLONE_PIDFD | SIGCHLD;
-  if (plan->use_vm) flags |= CLONE_VM | CLONE_VFORK;
+  /* CLONE_VFORK suspends this thread until exec, so a parent phase needs a
+   * fork-style clone; CLONE_VM alone would share errno (TLS) with the child. */
+  if (plan->use_vm && !has_parent_phase) flags |= CLONE_VM | CLONE_VFORK;
 
   /* Block every signal so that no handler of Node's runs in the child before
    * it has reset them; the child unblocks right before exec. */
@@ -82,9 +124,23 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
   __asan_unpoison_memory_region(stack, sizeof stack);
 #endif
   close(pipefd[1]);
+  if (sync_fd[0] >= 0) close(sync_fd[0]);
   if (pid < 0) {
     close(pipefd[0]);
+    if (sync_fd[1] >= 0) close(sync_fd[1]);
     return fail(e, NSJS_STEP_CLONE, NSJS_SYS_CLONE, clone_errno);
+  }
+  if (has_parent_phase) {
+    int rc = parent_phase(plan, pid, e);
+    if (rc == 0 && write(sync_fd[1], "", 1) != 1) rc = fail(e, NSJS_STEP_WAIT_PARENT, NSJS_SYS_WRITE, errno);
+    close(sync_fd[1]);
+    if (rc < 0) {
+      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+      close(pipefd[0]);
+      reap(pidfd);
+      close(pidfd);
+      return -1;
+    }
   }
 
   /* EOF: the program was exec'd. A record: a step failed, or nsjs-init speaks. */

@@ -14,7 +14,7 @@ export const isHostRoot = process.geteuid?.() === 0 && uidMap.join(' ') === '0 0
 export const isUsernsRoot = process.geteuid?.() === 0 && !isHostRoot;
 /** Not root: spawnIsolated adds a user namespace. */
 export const isRootless = process.geteuid?.() !== 0;
-export const level = isHostRoot ? 'root' : isUsernsRoot ? 'userns-root' : 'rootless';
+export const level: 'root' | 'userns-root' | 'rootless' = isHostRoot ? 'root' : isUsernsRoot ? 'userns-root' : 'rootless';
 
 /** CI sets this: a skip of something that should work here becomes a failure. */
 export const MUST_WORK = process.env.NSJS_MUST_WORK === '1';
@@ -35,6 +35,16 @@ export function itIf(cond: boolean, reason: string): jest.It {
     void rest;
     it.skip(`${name} [skipped: ${reason}]`, () => undefined);
   }) as unknown as jest.It;
+}
+
+/**
+ * `it` at these privilege levels only. At the others the case does not apply
+ * (what host root gets is not what root in a user namespace gets): a skip
+ * that says so, which NSJS_MUST_WORK leaves a skip.
+ */
+export function itAtLevels(levels: readonly (typeof level)[]): jest.It {
+  if (levels.includes(level)) return it;
+  return ((name: string) => it.skip(`${name} [applies at level ${levels.join('/')}, not ${level}]`, () => undefined)) as unknown as jest.It;
 }
 
 /** `it` when a kernel feature exists; a skip with the reason otherwise, even in CI. */

@@ -46,6 +46,39 @@ describe('sethostname / setdomainname', () => {
     expect(os.hostname()).toBe(host);
   });
 
+  itIf(can && commandExists('setpriv'), 'needs root, unshare and setpriv')(
+    'fails closed when /proc/1/ns cannot be read: both calls refused, the name unchanged; unshare() settles it', async () => {
+      // Without CAP_SYS_PTRACE (and DAC_READ_SEARCH) the fixture may not read
+      // the links of PID 1, a shell that keeps them, as on hosts where root
+      // cannot read /proc/1/ns. The namespaces are throwaway ones all the same.
+      const r = await runNode(`
+        const os = require('os');
+        const out = { before: os.hostname() };
+        try { require('fs').readlinkSync('/proc/1/ns/uts'); out.pid1 = 'readable'; } catch (e) { out.pid1 = e.code; }
+        try { nsjs.sethostname('renamed'); } catch (e) { out.sethostname = e.code; out.hint = e.hint; }
+        try { nsjs.setdomainname('renamed'); } catch (e) { out.setdomainname = e.code; }
+        try { nsjs.mountProc('/proc'); } catch (e) { out.mountProc = e.code; }
+        out.after = os.hostname();
+        nsjs.unshare(['uts', 'mount']);
+        nsjs.sethostname('inner');
+        nsjs.mountProc('/proc');
+        out.inner = os.hostname();
+        report(out);`, {
+        wrap: ['unshare', '--uts', '--mount', '--propagation', 'private', '--pid', '--fork', '--mount-proc', '--',
+          'sh', '-c', 'setpriv --bounding-set -sys_ptrace,-dac_read_search --inh-caps -sys_ptrace,-dac_read_search "$@"; exit $?', 'sh'],
+      });
+      expectClean(r);
+      expect(r.json).toMatchObject({
+        pid1: 'EACCES',
+        sethostname: 'ERR_NSJS_HOST_NAMESPACE',
+        setdomainname: 'ERR_NSJS_HOST_NAMESPACE',
+        mountProc: 'ERR_NSJS_HOST_NAMESPACE',
+        after: r.json.before,
+        inner: 'inner',
+      });
+      expect(r.json.hint).toMatch(/\/proc\/1\/ns\/uts is not readable \(EACCES\)/);
+    });
+
   test('allowHostNamespace lets it act on the namespace PID 1 is in', async () => {
     const r = await runNode(`
       nsjs.sethostname('allowed', { allowHostNamespace: true });
@@ -104,20 +137,28 @@ describe('mountProc', () => {
     expect(r.json).toEqual({ host: 'ERR_NSJS_HOST_NAMESPACE', symlink: 'ERR_NSJS_SYMLINK_TARGET' });
   });
 
-  test('mounts nothing that reaches an rshared parent (as on systemd hosts); "unchanged" would leak', async () => {
+  test('under an rshared parent, whatever propagation: a mount point is made private first, a plain directory is refused', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-mnt-'));
     try {
-      const leakCheck = (propagation: string) =>
-        runNode(`nsjs.unshare('mount', { propagation: '${propagation}' }); nsjs.mountProc(${JSON.stringify(dir)});
-          report(require('fs').existsSync(${JSON.stringify(dir + '/self')}));`, {
-          wrap: ['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--', 'sh', '-c',
-            `mount --make-rshared / && "$@" && { findmnt -n -o FSTYPE ${dir} || echo none; }`, 'sh'],
+      const run = (propagation: string) =>
+        runNode(`
+          const fs = require('fs');
+          nsjs.unshare('mount', { propagation: '${propagation}' });
+          let dirCode; try { nsjs.mountProc(${JSON.stringify(dir)}); } catch (e) { dirCode = e.code; }
+          nsjs.mountProc('/proc');
+          report({ dirCode, procSelf: fs.existsSync('/proc/self') });`, {
+          wrap: ['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--mount-proc', '--', 'sh', '-c',
+            `mount --make-rshared / && before=$(cat /proc/self/mountinfo); "$@"; rc=$?; [ "$before" = "$(cat /proc/self/mountinfo)" ] && echo caller-unchanged; exit $rc`, 'sh'],
         });
-      const safe = await leakCheck('private');
-      expect(safe.status).toBe(0);
-      expect(safe.stdout.trim().split('\n').slice(-2)).toEqual(['true', 'none']);
-      const leaky = await leakCheck('unchanged');
-      expect(leaky.stdout.trim().split('\n').slice(-1)).toEqual(['proc']);
+      for (const propagation of ['shared', 'unchanged']) {
+        const r = await run(propagation);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain('caller-unchanged');
+        expect(JSON.parse(r.stdout.trim().split('\n').slice(-2)[0])).toEqual({ dirCode: 'ERR_NSJS_SHARED_MOUNT', procSelf: true });
+      }
+      const priv = await run('private');
+      expect(priv.stdout).toContain('caller-unchanged');
+      expect(JSON.parse(priv.stdout.trim().split('\n').slice(-2)[0])).toEqual({ procSelf: true });
     } finally {
       fs.rmdirSync(dir); // removable on the host: nothing is mounted on it here
     }

@@ -1,0 +1,80 @@
+// Stop signals stop the whole sandbox and SIGCONT resumes it, as
+// child_process.spawn's child stops (docs/lifecycle.md, "Stopping and
+// resuming"). Observed from outside: the state in /proc/PID/status and whether
+// output keeps coming.
+import * as fs from 'node:fs';
+
+import { spawnIsolated, type IsolatedProcess } from '../../lib';
+import { waitFor } from '../helpers/proc';
+
+const state = (pid: number) => /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+const children = (pid: number) =>
+  fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A program that prints a line every 20 ms and has a child of its own (a sleeper). */
+const TICKER = 'sleep 1000 & i=0; while :; do i=$((i+1)); echo $i; sleep 0.02; done';
+
+async function started(child: IsolatedProcess, init: boolean): Promise<{ program: number; sleeper: number; lines: () => number }> {
+  let lines = 0;
+  child.stdout!.on('data', (d: Buffer) => (lines += d.toString().split('\n').length - 1));
+  await waitFor(() => lines > 3);
+  const program = init ? children(child.pid!)[0] : child.pid!;
+  // The ticker's children: the sleeper and, now and then, a short `sleep 0.02`.
+  let sleeper = 0;
+  await waitFor(() => {
+    sleeper = children(program).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('1000')) ?? 0;
+    return sleeper > 0;
+  });
+  return { program, sleeper, lines: () => lines };
+}
+
+describe.each([
+  { init: true, newSession: true },
+  { init: true, newSession: false },
+  { init: false, newSession: true },
+  { init: false, newSession: false },
+])('init: $init, newSession: $newSession', ({ init, newSession }) => {
+  it.each(['SIGTSTP', 'SIGSTOP', 'SIGTTIN', 'SIGTTOU'] as const)('%s stops the program and its child; SIGCONT resumes them; no exit', async (sig) => {
+    const child = spawnIsolated('sh', ['-c', TICKER], { init, newSession });
+    let exited = false;
+    child.on('exit', () => (exited = true));
+    try {
+      const { program, sleeper, lines } = await started(child, init);
+      expect(child.kill(sig)).toBe(true);
+      expect(await waitFor(() => state(program) === 'T' && state(sleeper) === 'T', 2000)).toBe(true);
+      await sleep(100); // a line already under way may still arrive
+      const stoppedAt = lines();
+      await sleep(300);
+      expect(lines()).toBe(stoppedAt);
+      expect(exited).toBe(false);
+
+      expect(child.kill('SIGCONT')).toBe(true);
+      expect(await waitFor(() => lines() > stoppedAt + 3, 3000)).toBe(true);
+      expect(state(program)).not.toBe('T');
+      expect(state(sleeper)).not.toBe('T');
+      expect(exited).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+      await child.result.catch(() => undefined);
+    }
+  });
+
+  it('SIGTSTP reaches a program that handles it (which does not stop); its child, at the default action, stops', async () => {
+    // Only shell builtins in the loop: the trap runs at once, not after a child ends.
+    const child = spawnIsolated('sh', ['-c', "trap 'echo caught' TSTP; sleep 1000 & echo ready; while :; do :; done"], { init, newSession });
+    try {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor(() => out.includes('ready'));
+      const program = init ? children(child.pid!)[0] : child.pid!;
+      const sleeper = children(program)[0];
+      child.kill('SIGTSTP');
+      expect(await waitFor(() => state(sleeper) === 'T' && out.includes('caught'), 3000)).toBe(true);
+      expect(state(program)).not.toBe('T');
+    } finally {
+      child.kill('SIGKILL');
+      await child.result.catch(() => undefined);
+    }
+  });
+});
