@@ -6,7 +6,7 @@
 import { binding, initExecutablePath, isNativeError, type NativeExitWatcher } from './binding';
 import { ErrorCodes, libraryError, systemError } from './errors';
 import type { NamespaceName } from './namespaces';
-import { signalName, signalNumber } from './signals';
+import { killArgument, signalName } from './signals';
 import { normalizeIsolation, validateFdList, type IsolationOptions, type NormalizedIsolation } from './spawn/options';
 import { userNamespaceHint } from './spawn/userns-hint';
 import { optionsObject } from './validate';
@@ -122,7 +122,7 @@ export class ClonedProcess {
    * namespace. Returns false when the process has already ended.
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
-    const sig = signalNumber(signal, 'signal');
+    const sig = killArgument(signal);
     if (this.#status) return false;
     const errno = this.#watcher.kill(sig);
     if (errno === 0) return true;

@@ -157,3 +157,19 @@ export function outOfRange(name: string, range: string, value: unknown): RangeEr
     'ERR_OUT_OF_RANGE',
   );
 }
+
+/** @internal ERR_UNKNOWN_SIGNAL, as child_process throws it for a signal it does not know. */
+export function unknownSignal(value: unknown): TypeError {
+  return withCode(new TypeError(`Unknown signal: ${String(value)}`), 'ERR_UNKNOWN_SIGNAL');
+}
+
+/**
+ * @internal ERR_INVALID_SYNC_FORK_INPUT: what child_process.spawn throws for a
+ * stdio slot that is an unknown string or a buffer (input only spawnSync takes).
+ */
+export function invalidSyncForkInput(value: unknown): TypeError {
+  return withCode(
+    new TypeError(`Asynchronous forks do not support Buffer, TypedArray, DataView or string input: ${util.inspect(value)}`),
+    'ERR_INVALID_SYNC_FORK_INPUT',
+  );
+}
