@@ -30,6 +30,8 @@ export interface ExitStatus {
 }
 
 const EPERM = 1;
+const EAGAIN = 11;
+const INIT_FORK_HINT = "the user's process limit (RLIMIT_NPROC) or the cgroup's pids.max was reached";
 const USERNS_REFUSALS = new Set([1 /* EPERM */, 13 /* EACCES */, 28 /* ENOSPC */, 87 /* EUSERS */]);
 const STEP_PATHS: Record<string, string> = {
   'set-propagation': '/',
@@ -51,13 +53,15 @@ export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string 
     err.message = `spawn ${n.command} ${err.code}`;
     return err;
   }
-  if (step === 'init') {
+  if (step === 'init' && errno === 0) {
     return libraryError(ErrorCodes.INIT_FAILED, 'nsjs-init ended before it could start the program', { step });
   }
   const fields = {
     syscall: e.nativeSyscall,
     step,
     path: step === 'chdir' ? n.plan.cwd : step === 'exec-init' ? initPath : step ? STEP_PATHS[step] : undefined,
+    // nsjs-init's fork of the program hit a process limit (fork says EAGAIN for those).
+    hint: step === 'init' && errno === EAGAIN ? INIT_FORK_HINT : undefined,
   };
   const userns = n.namespaces.includes('user');
   const refused =

@@ -24,7 +24,7 @@ export const ErrorCodes = Object.freeze({
   USERNS_UNAVAILABLE: 'ERR_NSJS_USERNS_UNAVAILABLE',
   /** The nsjs-init executable was not found beside the addon. */
   INIT_NOT_FOUND: 'ERR_NSJS_INIT_NOT_FOUND',
-  /** nsjs-init ended before it could start the program (e.g. killed during setup). */
+  /** nsjs-init exited (not by a signal) before it could start the program, without saying why. */
   INIT_FAILED: 'ERR_NSJS_INIT_FAILED',
   /** The `signal` option aborted the process. */
   ABORTED: 'ABORT_ERR',
