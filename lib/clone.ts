@@ -32,7 +32,8 @@ export interface ExitStatus {
 const EPERM = 1;
 const EAGAIN = 11;
 const INIT_FORK_HINT = "the user's process limit (RLIMIT_NPROC) or the cgroup's pids.max was reached";
-const USERNS_REFUSALS = new Set([1 /* EPERM */, 13 /* EACCES */, 28 /* ENOSPC */, 87 /* EUSERS */]);
+// ENOSPC covers both nesting depth and user.max_user_namespaces (EUSERS before Linux 4.9, older than nsjs needs).
+const USERNS_REFUSALS = new Set([1 /* EPERM */, 13 /* EACCES */, 28 /* ENOSPC */]);
 const STEP_PATHS: Record<string, string> = {
   'set-propagation': '/',
   'mount-proc': '/proc',
@@ -67,7 +68,7 @@ export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string 
   const refused =
     (step === 'clone' && userns && USERNS_REFUSALS.has(errno)) ||
     ((step === 'uid-map' || step === 'setgroups' || step === 'gid-map') && errno === EPERM);
-  if (refused) return systemError(errno, { ...fields, code: ErrorCodes.USERNS_UNAVAILABLE, hint: userNamespaceHint() });
+  if (refused) return systemError(errno, { ...fields, code: ErrorCodes.USERNS_UNAVAILABLE, hint: userNamespaceHint(errno) });
   return systemError(errno, fields);
 }
 
