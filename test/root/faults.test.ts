@@ -39,9 +39,10 @@ function withFault(inject: string, options = '{}', meanwhile?: (pid: number) => 
     node.stdout.on('data', (d) => {
       out += d;
       if (out === 'ready\n' && !strace) {
-        // The id-map files are opened with openat, as is everything Node opens:
+        // The id-map and time-offset files are opened with openat, as is everything Node opens:
         // -P confines tracing, and so injection, to those paths.
-        const paths = inject.startsWith('openat') ? ['/proc/self/uid_map', '/proc/self/setgroups', '/proc/self/gid_map'].flatMap((p) => ['-P', p]) : [];
+        const files = ['/proc/self/uid_map', '/proc/self/setgroups', '/proc/self/gid_map', '/proc/self/timens_offsets'];
+        const paths = inject.startsWith('openat') ? files.flatMap((p) => ['-P', p]) : [];
         strace = spawn('strace', ['-qq', '-f', '-p', String(node.pid), ...paths, '-o', '/dev/null', '-e', `inject=${inject}`], { stdio: 'ignore' });
         setTimeout(() => {
           node.stdin.write('go\n');
@@ -62,7 +63,9 @@ function withFault(inject: string, options = '{}', meanwhile?: (pid: number) => 
 
 const cases: [string, string, string, string, string][] = [
   // [inject, spawn options, expected code, step, syscall]
+  ['pipe2:error=EMFILE:when=1', '{}', 'EMFILE', 'error-pipe', 'pipe2'],
   ['clone:error=EAGAIN', '{}', 'EAGAIN', 'clone', 'clone'],
+  ['rt_sigaction:error=EFAULT:when=1', '{}', 'EFAULT', 'reset-signals', 'rt_sigaction'],
   ['prctl:error=EPERM:when=1', '{}', 'EPERM', 'die-with-parent', 'prctl'],
   ['openat:error=EPERM:when=1', "{ namespaces: ['user', 'uts'] }", 'ERR_NSJS_USERNS_UNAVAILABLE', 'uid-map', 'open'],
   ['openat:error=EPERM:when=2', "{ namespaces: ['user', 'uts'] }", 'ERR_NSJS_USERNS_UNAVAILABLE', 'setgroups', 'open'],
@@ -70,7 +73,10 @@ const cases: [string, string, string, string, string][] = [
   ['mount:error=EPERM:when=1', '{}', 'EPERM', 'set-propagation', 'mount'],
   ['mount:error=EPERM:when=2', '{}', 'EPERM', 'mount-proc', 'mount'],
   ['sethostname:error=EPERM', '{}', 'EPERM', 'sethostname', 'sethostname'],
+  ['setdomainname:error=EPERM', "{ domainname: 'faulty' }", 'EPERM', 'setdomainname', 'setdomainname'],
   ['ioctl:error=EPERM:when=2', '{}', 'EPERM', 'loopback-up', 'ioctl'],
+  ['unshare:error=EPERM', "{ namespaces: ['pid', 'mount', 'uts', 'time'] }", 'EPERM', 'time-namespace', 'unshare'],
+  ['openat:error=EACCES:when=1', "{ namespaces: ['pid', 'mount', 'uts', 'time'], timeOffsets: { monotonic: 1 } }", 'EACCES', 'time-offsets', 'open'],
   ['setsid:error=EPERM', '{}', 'EPERM', 'setsid', 'setsid'],
   ['prctl:error=EPERM:when=2', '{}', 'EPERM', 'no-new-privs', 'prctl'],
   ['chdir:error=EACCES', "{ cwd: '/tmp' }", 'EACCES', 'chdir', 'chdir'],
