@@ -64,6 +64,7 @@ const stricter: [string, string, string, string][] = [
   ["env key with '=' (child_process passes A=B=x)", withOptions("{ env: { 'A=B': 'x' } }"), 'TypeError', 'ERR_INVALID_ARG_VALUE'],
   ['stdio slot -1 (child_process makes it a pipe)', withOptions('{ stdio: [-1] }'), 'TypeError', 'ERR_INVALID_ARG_VALUE'],
   ['stdio slot 1.5', withOptions('{ stdio: [1.5] }'), 'TypeError', 'ERR_INVALID_ARG_VALUE'],
+  ["stdio slot 'ipc' (not supported)", withOptions("{ stdio: ['pipe', 'pipe', 'pipe', 'ipc'] }"), 'TypeError', 'ERR_INVALID_ARG_VALUE'],
   ['timeout 2**31 (child_process fires after 1 ms)', withOptions('{ timeout: 2 ** 31 }'), 'RangeError', 'ERR_OUT_OF_RANGE'],
 ];
 
