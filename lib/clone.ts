@@ -6,7 +6,7 @@
 import { binding, initExecutablePath, isNativeError, type NativeExitWatcher } from './binding';
 import { ErrorCodes, libraryError, systemError } from './errors';
 import type { NamespaceName } from './namespaces';
-import { signalName, signalNumber } from './signals';
+import { killArgument, signalName } from './signals';
 import { stopsOrResumes } from './spawn/stop-signals';
 import { normalizeIsolation, validateFdList, type IsolationOptions, type NormalizedIsolation } from './spawn/options';
 import { userNamespaceHint } from './spawn/userns-hint';
@@ -31,7 +31,10 @@ export interface ExitStatus {
 }
 
 const EPERM = 1;
-const USERNS_REFUSALS = new Set([1 /* EPERM */, 13 /* EACCES */, 28 /* ENOSPC */, 87 /* EUSERS */]);
+const EAGAIN = 11;
+const INIT_FORK_HINT = "the user's process limit (RLIMIT_NPROC) or the cgroup's pids.max was reached";
+// ENOSPC covers both nesting depth and user.max_user_namespaces (EUSERS before Linux 4.9, older than nsjs needs).
+const USERNS_REFUSALS = new Set([1 /* EPERM */, 13 /* EACCES */, 28 /* ENOSPC */]);
 const STEP_PATHS: Record<string, string> = {
   'set-propagation': '/',
   'mount-proc': '/proc',
@@ -52,19 +55,21 @@ export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string 
     err.message = `spawn ${n.command} ${err.code}`;
     return err;
   }
-  if (step === 'init') {
+  if (step === 'init' && errno === 0) {
     return libraryError(ErrorCodes.INIT_FAILED, 'nsjs-init ended before it could start the program', { step });
   }
   const fields = {
     syscall: e.nativeSyscall,
     step,
     path: step === 'chdir' ? n.plan.cwd : step === 'exec-init' ? initPath : step ? STEP_PATHS[step] : undefined,
+    // nsjs-init's fork of the program hit a process limit (fork says EAGAIN for those).
+    hint: step === 'init' && errno === EAGAIN ? INIT_FORK_HINT : undefined,
   };
   const userns = n.namespaces.includes('user');
   const refused =
     (step === 'clone' && userns && USERNS_REFUSALS.has(errno)) ||
     ((step === 'uid-map' || step === 'setgroups' || step === 'gid-map') && errno === EPERM);
-  if (refused) return systemError(errno, { ...fields, code: ErrorCodes.USERNS_UNAVAILABLE, hint: userNamespaceHint() });
+  if (refused) return systemError(errno, { ...fields, code: ErrorCodes.USERNS_UNAVAILABLE, hint: userNamespaceHint(errno) });
   return systemError(errno, fields);
 }
 
@@ -127,7 +132,7 @@ export class ClonedProcess {
    * the process has already ended.
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
-    const sig = signalNumber(signal, 'signal');
+    const sig = killArgument(signal);
     if (this.#status) return false;
     // nsjs-init itself is never stopped: it keeps reaping and forwarding.
     const errno = stopsOrResumes(sig) ? this.#watcher.signalTree(sig, !this.#init) : this.#watcher.kill(sig);

@@ -26,7 +26,7 @@ export const ErrorCodes = Object.freeze({
   USERNS_UNAVAILABLE: 'ERR_NSJS_USERNS_UNAVAILABLE',
   /** The nsjs-init executable was not found beside the addon. */
   INIT_NOT_FOUND: 'ERR_NSJS_INIT_NOT_FOUND',
-  /** nsjs-init ended before it could start the program (e.g. killed during setup). */
+  /** nsjs-init exited (not by a signal) before it could start the program, without saying why. */
   INIT_FAILED: 'ERR_NSJS_INIT_FAILED',
   /** The `signal` option aborted the process. */
   ABORTED: 'ABORT_ERR',
@@ -157,5 +157,21 @@ export function outOfRange(name: string, range: string, value: unknown): RangeEr
   return withCode(
     new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${describe(value)}`),
     'ERR_OUT_OF_RANGE',
+  );
+}
+
+/** @internal ERR_UNKNOWN_SIGNAL, as child_process throws it for a signal it does not know. */
+export function unknownSignal(value: unknown): TypeError {
+  return withCode(new TypeError(`Unknown signal: ${String(value)}`), 'ERR_UNKNOWN_SIGNAL');
+}
+
+/**
+ * @internal ERR_INVALID_SYNC_FORK_INPUT: what child_process.spawn throws for a
+ * stdio slot that is an unknown string or a buffer (input only spawnSync takes).
+ */
+export function invalidSyncForkInput(value: unknown): TypeError {
+  return withCode(
+    new TypeError(`Asynchronous forks do not support Buffer, TypedArray, DataView or string input: ${util.inspect(value)}`),
+    'ERR_INVALID_SYNC_FORK_INPUT',
   );
 }

@@ -1,11 +1,12 @@
 /**
- * Signal names and numbers, validated as child_process does.
+ * Signal names and numbers, validated as child_process does
+ * (`convertToValidSignal`), so that callers can catch the same codes.
  * @internal
  * @module
  */
 import * as os from 'node:os';
 
-import { invalidArgType, invalidArgValue } from './errors';
+import { invalidArgType, unknownSignal } from './errors';
 
 const byNumber = new Map<number, NodeJS.Signals>();
 for (const [name, num] of Object.entries(os.constants.signals)) {
@@ -16,14 +17,23 @@ export function signalName(num: number): NodeJS.Signals | null {
   return num > 0 ? (byNumber.get(num) ?? null) : null;
 }
 
-/** A signal name or number, as a number; 0 is allowed (existence check). */
-export function signalNumber(value: unknown, name: string): number {
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 0 || value > 64) throw invalidArgValue(name, value, 'must be a valid signal');
-    return value;
+/** A signal name (any case, as Node accepts) or number; anything else is ERR_UNKNOWN_SIGNAL. */
+function convertToValidSignal(value: unknown): number {
+  if (typeof value === 'number' && byNumber.has(value)) return value;
+  if (typeof value === 'string') {
+    const num = (os.constants.signals as Record<string, number>)[value.toUpperCase()];
+    if (num !== undefined) return num;
   }
-  if (typeof value !== 'string') throw invalidArgType(name, 'of type string or number', value);
-  const num = (os.constants.signals as Record<string, number>)[value];
-  if (num === undefined) throw invalidArgValue(name, value, 'must be a valid signal name');
-  return num;
+  throw unknownSignal(value);
+}
+
+/** The `killSignal` option, checked as `child_process.spawn` checks it. */
+export function killSignalOption(value: unknown, name: string): number {
+  if (typeof value !== 'string' && typeof value !== 'number') throw invalidArgType(name, 'of type string or number', value);
+  return convertToValidSignal(value);
+}
+
+/** The argument of `kill()`, checked as `ChildProcess.kill()` checks it: 0 is the existence check. */
+export function killArgument(value: unknown): number {
+  return value === 0 ? 0 : convertToValidSignal(value);
 }

@@ -3,7 +3,7 @@
  * @module
  */
 import { binding } from './binding';
-import { callNative, ErrorCodes, invalidArgType, libraryError, outOfRange } from './errors';
+import { callNative, ErrorCodes, invalidArgType, invalidArgValue, libraryError, outOfRange } from './errors';
 import { ALL_NAMESPACE_FLAGS, NAMESPACES, namesFromFlags, type NamespaceName } from './namespaces';
 import { rememberMadeHere } from './host-namespace';
 import { optionsObject, validateBoolean, validateNamespaceList, validateNamespaceName } from './validate';
@@ -42,7 +42,9 @@ export function propagationFlags(value: unknown, name: string): number {
     case 'unchanged':
       return 0;
     default:
-      throw invalidArgType(name, "one of 'private', 'slave', 'shared', 'unchanged'", value);
+      // A string that is not a propagation is a bad value, like every other bad option string.
+      if (typeof value === 'string') throw invalidArgValue(name, value, "must be 'private', 'slave', 'shared' or 'unchanged'");
+      throw invalidArgType(name, 'of type string', value);
   }
 }
 

@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { ClonedProcess, ExitStatus } from '../clone';
 import { readNamespaceIds, type NamespaceIds } from '../inspect';
-import { signalNumber } from '../signals';
+import { killArgument } from '../signals';
 
 /** What {@link IsolatedProcess.result} resolves to. */
 export interface IsolatedResult extends ExitStatus {
@@ -163,7 +163,7 @@ export class IsolatedProcess extends EventEmitter {
    * to the program. Returns false if the process is not running.
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
-    const sig = signalNumber(signal, 'signal');
+    const sig = killArgument(signal);
     if (!this.#cloned || this.#exited) return false;
     let sent: boolean;
     try {

@@ -128,8 +128,9 @@ function optionalBoolean(value: unknown, name: string, fallback: boolean): boole
 }
 
 function environment(value: unknown): string[] {
-  const env = value === undefined ? process.env : value;
-  if (value !== undefined) validateObject(value, 'options.env');
+  // null inherits, as in child_process (`options.env || process.env`).
+  const env = value === undefined || value === null ? process.env : value;
+  if (env !== process.env) validateObject(value, 'options.env');
   const out: string[] = [];
   for (const [key, raw] of Object.entries(env as Record<string, unknown>)) {
     if (raw === undefined) continue;

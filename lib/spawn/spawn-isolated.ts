@@ -4,7 +4,7 @@
  */
 import { cloneNormalized } from '../clone';
 import { invalidArgType, outOfRange } from '../errors';
-import { signalNumber } from '../signals';
+import { killSignalOption } from '../signals';
 import { optionsObject } from '../validate';
 import { IsolatedProcess } from './isolated-process';
 import { normalizeIsolation, type IsolationOptions } from './options';
@@ -57,11 +57,12 @@ export function spawnIsolated(
   const n = normalizeIsolation(command, args, o);
   const slots = normalizeStdio(o.stdio);
   const timeout = o.timeout ?? 0;
-  if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', timeout);
-  if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
+  // Any non-integer, '5' included, is a RangeError, as child_process has it.
+  // Above 2^31-1 child_process would fire after 1 ms; nsjs refuses instead.
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
     throw outOfRange('options.timeout', 'an integer >= 0 && <= 2147483647', timeout);
   }
-  const killSignal = signalNumber(o.killSignal ?? 'SIGTERM', 'options.killSignal');
+  const killSignal = killSignalOption(o.killSignal ?? 'SIGTERM', 'options.killSignal');
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
 

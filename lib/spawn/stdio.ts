@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { Stream } from 'node:stream';
 
 import { binding } from '../binding';
-import { callNative, invalidArgValue } from '../errors';
+import { callNative, invalidArgValue, invalidSyncForkInput } from '../errors';
 
 /** One stdio slot. `null`/`undefined` mean 'pipe' for 0–2 and 'ignore' beyond, as in child_process. */
 export type StdioSlot = 'pipe' | 'overlapped' | 'inherit' | 'ignore' | number | Stream | null | undefined;
@@ -40,11 +40,12 @@ function streamFd(value: object): number | undefined {
 
 /** @internal Validates the option without opening anything. */
 export function normalizeStdio(value: unknown): Slot[] {
-  const raw: unknown[] =
-    value === undefined || value === null ? ['pipe', 'pipe', 'pipe'] : typeof value === 'string' ? [value, value, value] : (value as unknown[]);
+  const SHORTHANDS = ['pipe', 'overlapped', 'inherit', 'ignore'];
+  const raw = value === undefined || value === null ? ['pipe', 'pipe', 'pipe'] : SHORTHANDS.includes(value as string) ? [value, value, value] : value;
   if (!Array.isArray(raw)) throw invalidArgValue('options.stdio', value, "must be 'pipe', 'inherit', 'ignore' or an array");
-  while (raw.length < 3) raw.push(undefined);
-  return raw.map((slot, i): Slot => {
+  const slots: unknown[] = [...raw]; // never grow the caller's array
+  while (slots.length < 3) slots.push(undefined);
+  return slots.map((slot, i): Slot => {
     const name = `options.stdio[${i}]`;
     if (slot === null || slot === undefined) return i < 3 ? { kind: 'pipe' } : { kind: 'ignore' };
     if (slot === 'pipe' || slot === 'overlapped') return { kind: 'pipe' };
@@ -54,6 +55,10 @@ export function normalizeStdio(value: unknown): Slot[] {
       if (!Number.isInteger(slot) || slot < 0 || slot > 0x7fffffff) throw invalidArgValue(name, slot, 'must be a file descriptor');
       return { kind: 'fd', fd: slot };
     }
+    // 'ipc' is not supported; any other string, or a buffer, is spawnSync input:
+    // refused with child_process's own code.
+    if (slot === 'ipc') throw invalidArgValue(name, slot, "must not be 'ipc' (not supported)");
+    if (typeof slot === 'string' || ArrayBuffer.isView(slot)) throw invalidSyncForkInput(slot);
     if (typeof slot === 'object') {
       const fd = streamFd(slot);
       if (fd === undefined) throw invalidArgValue(name, slot, 'must be a stream with an underlying file descriptor');

@@ -107,9 +107,10 @@ static int step_wait_parent(struct child_state *s) {
   ssize_t n;
   do n = read(s->sync_fd[0], &byte, 1);
   while (n < 0 && errno == EINTR);
+  int saved = n == 0 ? EPIPE : errno;
   close(s->sync_fd[0]);
-  if (n != 1) _exit(127);
-  return 0;
+  errno = saved;
+  return n == 1 ? 0 : step_fail(s, NSJS_STEP_WAIT_PARENT, NSJS_SYS_READ);
 }
 
 static int step_id_maps(struct child_state *s) {
@@ -313,10 +314,11 @@ static int step_exec(struct child_state *s) {
     /* nsjs-init inherits the error pipe on fd n (it reports the program's
      * exec and exit on it) and keeps every signal blocked until it runs. */
     if (fcntl(s->errfd, F_SETFD, 0) != 0) return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_FCNTL);
-    if (s->init_fd >= 0)
+    if (s->init_fd >= 0) {
       syscall(SYS_execveat, s->init_fd, "", p->init_argv, p->envp, AT_EMPTY_PATH);
-    else
-      execve(p->init_path, p->init_argv, p->envp);
+      return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_EXECVEAT);
+    }
+    execve(p->init_path, p->init_argv, p->envp);
     return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_EXECVE);
   }
   unblock_signals();

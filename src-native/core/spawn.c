@@ -54,6 +54,16 @@ static ssize_t read_record(int fd, struct nsjs_record *rec) {
   return (ssize_t)got;
 }
 
+/* Whether the child, whose end of the error pipe is closed (so it is exiting),
+ * was ended by a signal. Leaves it unreaped for the exit watcher. */
+static int ended_by_signal(int pidfd) {
+  siginfo_t info = {0};
+  while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOWAIT) < 0) {
+    if (errno != EINTR) return 0;
+  }
+  return info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+}
+
 static void reap(int pidfd) {
   siginfo_t info;
   while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR) {
@@ -143,17 +153,26 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
     }
   }
 
-  /* EOF: the program was exec'd. A record: a step failed, or nsjs-init speaks. */
+  /* EOF: the program was exec'd. A record: a step failed, or nsjs-init speaks.
+   *
+   * A child killed by a signal before exec also closes the pipe. Without init
+   * that cannot be told apart from a kill just after exec, so it is reported
+   * as spawned, then ended by that signal (as libuv reports it). With init it
+   * could be told, but it is reported the same way, so that one contract holds
+   * for both (docs/security.md, #19): the exit watcher then reports the signal,
+   * and nsPid is 1, the process that was killed. */
   int ns_pid = (plan->clone_flags & CLONE_NEWPID) ? 1 : pid;
   for (;;) {
     struct nsjs_record rec;
     ssize_t n = read_record(pipefd[0], &rec);
-    if (n == 0 && !plan->init_path) break;
+    if (n == 0 && (!plan->init_path || ended_by_signal(pidfd))) break;
     if (n == (ssize_t)sizeof rec && rec.kind == NSJS_REC_SPAWNED) {
       ns_pid = rec.value;
       break;
     }
-    int err_step = NSJS_STEP_INIT, err_sys = NSJS_SYS_READ, err = n < 0 ? errno : EPIPE;
+    /* nsjs-init exited without a word (errno 0: ERR_NSJS_INIT_FAILED), the
+     * read failed, or a record says which step and syscall failed. */
+    int err_step = NSJS_STEP_INIT, err_sys = n < 0 ? NSJS_SYS_READ : NSJS_SYS_NONE, err = n < 0 ? errno : 0;
     if (n == (ssize_t)sizeof rec && rec.kind == NSJS_REC_ERROR) {
       err_step = rec.step;
       err_sys = rec.sys;

@@ -4,8 +4,13 @@
 // Each must reject with the right step and code, report no exit, and leave no
 // process or fd behind.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 
 import { commandExists, DIST, isHostRoot, isUsernsRoot, itIf } from '../helpers/env';
+
+// Host root's user namespace is set up by the parent (maps to unprivileged
+// ids) and an identity step; anyone else's child writes its own single-id maps.
+const userns = "{ namespaces: ['user', 'uts'] }";
 
 const test = itIf((isHostRoot || isUsernsRoot) && commandExists('strace'), 'needs root (ptrace of the fixture) and strace');
 
@@ -18,15 +23,19 @@ process.stdin.once('data', () => {
   const before = count();
   const events = [];
   const c = nsjs.spawnIsolated('/bin/true', [], { stdio: 'inherit', hostname: 'faulty', ...${options} });
+  c.on('spawn', () => events.push(['spawn', c.nsPid]));
   c.on('exit', (code, signal) => events.push(['exit', code, signal]));
   c.on('error', (e) => events.push(['error', e.code, e.step, e.syscall, e.errno]));
-  setTimeout(() => { process.stdout.write(JSON.stringify({ events, fdsBefore: before, fdsAfter: count(), children: children() }) + '\\n'); process.exit(0); }, 300);
+  setTimeout(() => { process.stdout.write(JSON.stringify({ events, pid: c.pid, fdsBefore: before, fdsAfter: count(), children: children() }) + '\\n'); process.exit(0); }, 300);
 });
 // Warm up first: the addon opens a pidfd of this process once, on the first spawn.
 nsjs.spawnIsolated('/bin/true', [], { stdio: 'ignore' }).on('exit', () => process.stdout.write('ready\\n'));`;
 
-/** Runs the fixture with strace attached once it is ready, then lets it spawn. */
-function withFault(inject: string, options = '{}'): Promise<any> {
+/**
+ * Runs the fixture with strace attached once it is ready, then lets it spawn;
+ * `meanwhile` gets the fixture's pid once it was told to.
+ */
+function withFault(inject: string, options = '{}', meanwhile?: (pid: number) => void): Promise<any> {
   return new Promise((resolve, reject) => {
     const node = spawn(process.execPath, ['-e', fixture(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
@@ -34,11 +43,15 @@ function withFault(inject: string, options = '{}'): Promise<any> {
     node.stdout.on('data', (d) => {
       out += d;
       if (out === 'ready\n' && !strace) {
-        // The id-map files are opened with openat, as is everything Node opens:
+        // The id-map and time-offset files are opened with openat, as is everything Node opens:
         // -P confines tracing, and so injection, to those paths.
-        const paths = inject.startsWith('openat') ? ['/proc/self/uid_map', '/proc/self/setgroups', '/proc/self/gid_map'].flatMap((p) => ['-P', p]) : [];
+        const files = ['/proc/self/uid_map', '/proc/self/setgroups', '/proc/self/gid_map', '/proc/self/timens_offsets'];
+        const paths = inject.startsWith('openat') ? files.flatMap((p) => ['-P', p]) : [];
         strace = spawn('strace', ['-qq', '-f', '-p', String(node.pid), ...paths, '-o', '/dev/null', '-e', `inject=${inject}`], { stdio: 'ignore' });
-        setTimeout(() => node.stdin.write('go\n'), 400);
+        setTimeout(() => {
+          node.stdin.write('go\n');
+          meanwhile?.(node.pid!);
+        }, 400);
       }
     });
     node.on('exit', () => {
@@ -54,22 +67,35 @@ function withFault(inject: string, options = '{}'): Promise<any> {
 
 const cases: [string, string, string, string, string][] = [
   // [inject, spawn options, expected code, step, syscall]
+  ['pipe2:error=EMFILE:when=1', '{}', 'EMFILE', 'error-pipe', 'pipe2'],
   ['clone:error=EAGAIN', '{}', 'EAGAIN', 'clone', 'clone'],
+  ['rt_sigaction:error=EFAULT:when=1', '{}', 'EFAULT', 'reset-signals', 'rt_sigaction'],
   ['prctl:error=EPERM:when=1', '{}', 'EPERM', 'die-with-parent', 'prctl'],
-  ['openat:error=EPERM:when=1', "{ namespaces: ['user', 'uts'] }", 'ERR_NSJS_USERNS_UNAVAILABLE', 'uid-map', 'open'],
-  ['openat:error=EPERM:when=2', "{ namespaces: ['user', 'uts'] }", 'ERR_NSJS_USERNS_UNAVAILABLE', 'setgroups', 'open'],
-  ['openat:error=EPERM:when=3', "{ namespaces: ['user', 'uts'] }", 'ERR_NSJS_USERNS_UNAVAILABLE', 'gid-map', 'open'],
+  ...(isHostRoot
+    ? ([
+        ['setgroups:error=EPERM', userns, 'EPERM', 'identity', 'setgroups'],
+        ['setresgid:error=EPERM', userns, 'EPERM', 'identity', 'setresgid'],
+        ['setresuid:error=EPERM', userns, 'EPERM', 'identity', 'setresuid'],
+      ] as [string, string, string, string, string][])
+    : ([
+        ['openat:error=EPERM:when=1', userns, 'ERR_NSJS_USERNS_UNAVAILABLE', 'uid-map', 'open'],
+        ['openat:error=EPERM:when=2', userns, 'ERR_NSJS_USERNS_UNAVAILABLE', 'setgroups', 'open'],
+        ['openat:error=EPERM:when=3', userns, 'ERR_NSJS_USERNS_UNAVAILABLE', 'gid-map', 'open'],
+      ] as [string, string, string, string, string][])),
   ['mount:error=EPERM:when=1', '{}', 'EPERM', 'set-propagation', 'mount'],
   ['mount:error=EPERM:when=2', '{}', 'EPERM', 'mount-proc', 'mount'],
   ['sethostname:error=EPERM', '{}', 'EPERM', 'sethostname', 'sethostname'],
+  ['setdomainname:error=EPERM', "{ domainname: 'faulty' }", 'EPERM', 'setdomainname', 'setdomainname'],
   ['ioctl:error=EPERM:when=2', '{}', 'EPERM', 'loopback-up', 'ioctl'],
+  ['unshare:error=EPERM', "{ namespaces: ['pid', 'mount', 'uts', 'time'] }", 'EPERM', 'time-namespace', 'unshare'],
+  ['openat:error=EACCES:when=1', "{ namespaces: ['pid', 'mount', 'uts', 'time'], timeOffsets: { monotonic: 1 } }", 'EACCES', 'time-offsets', 'open'],
   ['setsid:error=EPERM', '{}', 'EPERM', 'setsid', 'setsid'],
   ['prctl:error=EPERM:when=2', '{}', 'EPERM', 'no-new-privs', 'prctl'],
   ['chdir:error=EACCES', "{ cwd: '/tmp' }", 'EACCES', 'chdir', 'chdir'],
   ['dup3:error=EMFILE:when=1', '{}', 'EMFILE', 'stdio', 'dup3'],
   ['close_range:error=EINVAL', '{}', 'EINVAL', 'close-fds', 'close_range'],
   ['execve:error=EACCES:when=1', '{ init: false }', 'EACCES', 'exec', 'spawn /bin/true'],
-  ['execve:error=ENOEXEC:when=1', '{}', 'ENOEXEC', 'exec-init', 'execve'],
+  ['execveat:error=ENOEXEC:when=1', '{}', 'ENOEXEC', 'exec-init', 'execveat'],
 ];
 
 describe('a setup syscall that fails half-way', () => {
@@ -80,5 +106,58 @@ describe('a setup syscall that fails half-way', () => {
       expect(r.fdsAfter).toBe(r.fdsBefore);
       expect(r.children).toBe('');
     });
+  }
+});
+
+// #19: the setup child is held in a syscall by strace (delay_enter) and
+// SIGKILLed from outside. With or without nsjs-init, the same report: spawned
+// (pid, nsPid 1: the process that was killed), then ended by SIGKILL, as
+// child_process reports a child killed before exec. Nothing is left behind.
+const HOLD_US = 3_000_000;
+const killed: [string, string, string, string][] = [
+  // [what is held, inject, spawn options, the process killed (its comm)]
+  ['the setup child, in its first prctl (die-with-parent)', `prctl:delay_enter=${HOLD_US}:when=1`, '{ init: false }', 'node'],
+  ['the setup child, in its first prctl (die-with-parent)', `prctl:delay_enter=${HOLD_US}:when=1`, '{ init: true }', 'node'],
+  // Node's own first clone is held too (strace counts per process), then nsjs-init's fork.
+  ["nsjs-init, in its fork of the program", `clone:delay_enter=${HOLD_US}:when=1`, '{ init: true }', 'nsjs-init'],
+];
+
+/** Waits for the fixture's child to be `comm`, held, then SIGKILLs it; resolves with what it killed. */
+function killHeldChild(nodePid: number, comm: string): Promise<string> {
+  return new Promise((resolve) => {
+    const end = Date.now() + HOLD_US / 1000 + 5000;
+    const poll = setInterval(() => {
+      const kids = fs.readdirSync(`/proc/${nodePid}/task`).flatMap((t) => fs.readFileSync(`/proc/${nodePid}/task/${t}/children`, 'utf8').trim().split(' ').filter(Boolean));
+      const child = kids.map(Number).find((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm;
+        } catch {
+          return false;
+        }
+      });
+      if (child === undefined && Date.now() < end) return;
+      clearInterval(poll);
+      if (child === undefined) return resolve('nothing');
+      // Well inside the hold: the child is in the delayed syscall, before exec or fork.
+      setTimeout(() => {
+        const grandchildren = fs.readFileSync(`/proc/${child}/task/${child}/children`, 'utf8').trim();
+        process.kill(child, 'SIGKILL');
+        resolve(`${comm} with children [${grandchildren}]`);
+      }, 300);
+    }, 20);
+  });
+}
+
+describe('#19 a child SIGKILLed during setup', () => {
+  for (const [what, inject, options, comm] of killed) {
+    test(`${what}, ${options}: 'spawn' with a pid, then 'exit' by SIGKILL; nothing left behind`, async () => {
+      let victim: Promise<string> = Promise.resolve('not started');
+      const r = await withFault(inject, options, (pid) => (victim = killHeldChild(pid, comm)));
+      expect(await victim).toBe(`${comm} with children []`);
+      expect(r.events).toEqual([['spawn', 1], ['exit', null, 'SIGKILL']]);
+      expect(r.pid).toEqual(expect.any(Number));
+      expect(r.fdsAfter).toBe(r.fdsBefore);
+      expect(r.children).toBe('');
+    }, 20000);
   }
 });

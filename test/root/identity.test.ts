@@ -12,7 +12,6 @@ import { alive, waitFor } from '../helpers/proc';
 import { expectClean, runNode } from '../helpers/run-node';
 
 const WITH_USER = ['pid', 'mount', 'uts', 'ipc', 'net', 'user'] as const;
-const hostRoot = itAtLevels(['root']);
 
 /** A directory anyone may write to, removed afterwards, and what the sandbox's file there is owned by. */
 async function ownerOfFileMadeInside(options: SpawnIsolatedOptions = {}): Promise<{ owner: string; out: string }> {
@@ -35,7 +34,7 @@ const mapLines = (out: string) => out.trim().split('\n').slice(0, 2).map((l) => 
 describe('host root, no range for root in /etc/subuid: the sandbox runs as 65534 (nobody/nogroup)', () => {
   const noRange = !/^(root|0):/m.test(`${fs.existsSync('/etc/subuid') ? fs.readFileSync('/etc/subuid', 'utf8') : ''}`);
 
-  hostRoot('maps uid 0 inside to host 65534, with no supplementary groups; its files belong to 65534:65534', async () => {
+  itAtLevels(['root'])('maps uid 0 inside to host 65534, with no supplementary groups; its files belong to 65534:65534', async () => {
     if (!noRange) throw new Error('this host gives root a subordinate range; the nobody fallback cannot be seen here');
     const { owner, out } = await ownerOfFileMadeInside();
     expect(mapLines(out)).toEqual(['0 65534 1', '0 65534 1']);
@@ -43,20 +42,20 @@ describe('host root, no range for root in /etc/subuid: the sandbox runs as 65534
     expect(owner).toBe('65534:65534');
   });
 
-  hostRoot('cannot read /etc/shadow or write where only host root may', async () => {
+  itAtLevels(['root'])('cannot read /etc/shadow or write where only host root may', async () => {
     const r = await spawnIsolated('sh', ['-c', 'head -c4 /etc/shadow; echo x > /root/nsjs-owned; echo done'], { namespaces: [...WITH_USER] }).result;
     expect(r.stderr).toMatch(/shadow.*Permission denied/);
     expect(r.stderr).toMatch(/nsjs-owned.*Permission denied/);
     expect(fs.existsSync('/root/nsjs-owned')).toBe(false);
   });
 
-  hostRoot('user: { uid, gid } picks the ids inside; outside it is still 65534', async () => {
+  itAtLevels(['root'])('user: { uid, gid } picks the ids inside; outside it is still 65534', async () => {
     const { owner, out } = await ownerOfFileMadeInside({ user: { uid: 1000, gid: 100 } });
     expect(mapLines(out)).toEqual(['1000 65534 1', '100 65534 1']);
     expect(owner).toBe('65534:65534');
   });
 
-  hostRoot('still dies with its parent: the identity change re-arms the parent-death signal', async () => {
+  itAtLevels(['root'])('still dies with its parent: the identity change re-arms the parent-death signal', async () => {
     const r = await runNode(`
       const child = nsjs.spawnIsolated('sleep', ['1000'], { namespaces: ${JSON.stringify(WITH_USER)}, stdio: 'ignore' });
       await new Promise((r) => child.once('spawn', r));
@@ -67,6 +66,30 @@ describe('host root, no range for root in /etc/subuid: the sandbox runs as 65534
     const pid: number = JSON.parse(r.stdout.trim().split('\n').filter(Boolean)[0]).pid;
     expect(pid).toBeGreaterThan(0);
     expect(await waitFor(() => !alive(pid), 5000)).toBe(true);
+  });
+});
+
+describe('host root: a map the kernel refuses fails the spawn at its step, and leaves nothing behind', () => {
+  itAtLevels(['root'])('the parent cannot write the map (a read-only /proc): step uid-map, EROFS, no process, no fd', async () => {
+    const r = await runNode(`
+      const fs = require('fs');
+      const fds = () => fs.readdirSync('/proc/self/fd').length;
+      await nsjs.spawnIsolated('true', [], { stdio: 'ignore' }).result; // warm up: the addon's own fds
+      const before = fds();
+      const c = nsjs.spawnIsolated('true', [], { namespaces: ${JSON.stringify(WITH_USER)}, stdio: 'ignore' });
+      const events = [];
+      c.on('spawn', () => events.push('spawn'));
+      c.on('exit', () => events.push('exit'));
+      const err = await new Promise((r) => c.on('error', r));
+      await new Promise((r) => setTimeout(r, 100));
+      const kids = fs.readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').trim();
+      report({ code: err.code, step: err.step, syscall: err.syscall, events, fds: fds() - before, kids });`, {
+      // remount,BIND,ro: a flag of this namespace's mount only. A plain
+      // remount,ro would make the procfs superblock, the host's too, read-only.
+      wrap: ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -o remount,bind,ro /proc && exec "$@"', 'sh'],
+    });
+    expectClean(r);
+    expect(r.json).toEqual({ code: 'EROFS', step: 'uid-map', syscall: 'open', events: [], fds: 0, kids: '' });
   });
 });
 

@@ -1,4 +1,6 @@
 // Exhausted resources (#44, #38): clean errors, nothing leaked, full recovery.
+import { execFileSync } from 'node:child_process';
+
 import { commandExists } from '../helpers/env';
 import { expectClean, runNode } from '../helpers/run-node';
 
@@ -50,5 +52,36 @@ describe('out of resources', () => {
     expect(r.json.refused).toMatchObject({ code: 'ERR_NSJS_USERNS_UNAVAILABLE', step: 'clone', errno: -28 });
     expect(r.json.refused.hint).toMatch(/max_user_namespaces is 0/);
     expect(r.json.recovered).toEqual({ exit: 0 });
+  });
+
+  (commandExists('unshare') ? it : it.skip)('user namespaces nested as deep as the kernel allows: ENOSPC at step clone, a hint naming both limits; other namespaces still work', async () => {
+    // How many `unshare -Ur` fit above this process (33 from the host's user
+    // namespace, fewer at the userns-root level): the fixture then sits at the
+    // deepest level, where no user namespace can be created any more.
+    const nest = (k: number) => Array.from({ length: k }, () => ['unshare', '-Ur', '--']).flat();
+    const fits = (k: number) => {
+      try {
+        execFileSync(nest(k)[0] ?? 'true', [...nest(k).slice(1), 'true'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let depth = 0;
+    while (depth < 64 && fits(depth + 1)) depth++;
+    expect(depth).toBeGreaterThan(0);
+    expect(depth).toBeLessThan(64);
+    const r = await runNode(`
+      const spawn = (namespaces) => new Promise((resolve) => {
+        const c = nsjs.spawnIsolated('/bin/true', [], { namespaces, stdio: 'ignore' });
+        c.on('error', (e) => resolve({ code: e.code, errno: e.errno, syscall: e.syscall, step: e.step, hint: e.hint }));
+        c.on('exit', (code) => resolve({ exit: code }));
+      });
+      report({ refused: await spawn(['user', 'uts']), uts: await spawn(['uts']) });`, { wrap: nest(depth) });
+    expectClean(r);
+    expect(r.json.refused).toMatchObject({ code: 'ERR_NSJS_USERNS_UNAVAILABLE', errno: -28, syscall: 'clone', step: 'clone' });
+    expect(r.json.refused.hint).toMatch(/nesting limit/);
+    expect(r.json.refused.hint).toMatch(/max_user_namespaces/);
+    expect(r.json.uts).toEqual({ exit: 0 });
   });
 });
