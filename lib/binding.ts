@@ -6,33 +6,82 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 
-/** A spawn plan as the addon reads it: every string already validated. */
+/** One setup op, as the child's `mounts` step runs it (src-native/core/ops.def). */
+export interface NativeOp {
+  /** The op's kind. */
+  kind: 'dir' | 'tmpfs' | 'bind';
+  /** Where, in the sandbox's view. */
+  target: string;
+  /** bind: what to mount (only bind has one). */
+  source?: string;
+  /** tmpfs: its mount options, e.g. "mode=755,size=1048576". */
+  data?: string;
+  /** dir: its mode. */
+  mode: number;
+  /** bind: read-only all the way down. */
+  readonly: boolean;
+  /** bind: a missing source skips the op. */
+  optional: boolean;
+}
+
+/** An existing namespace to join: an fd the parent opened, and its CLONE_NEW* type. */
+export interface NativeJoin {
+  fd: number;
+  nstype: number;
+}
+
+/**
+ * A spawn plan as the addon reads it (src-native/core/nsjs.h, nsjs_plan):
+ * every string already validated. The glue refuses a plan with an unknown,
+ * missing or mistyped key, so a renamed field can never read as 0.
+ */
 export interface NativePlan {
+  /** CLONE_NEW* made by clone itself (no CLONE_NEWTIME: that is `timeOffsets`). */
   cloneFlags: number;
+  /** CLONE_VM|CLONE_VFORK (true) or a fork-style clone. */
   useVm: boolean;
+  /** Namespaces joined first, in this order (the user namespace first). */
+  joins: NativeJoin[];
+  /** CLONE_NEW* made after the joins, so that a joined user namespace owns them. */
+  unshareFlags: number;
+  /** Written to /proc/PID/uid_map: one "inside outside count" line; with gidMap, or neither. */
   uidMap?: string;
   gidMap?: string;
+  /** Write "deny" to /proc/PID/setgroups before gid_map (what an unprivileged caller must do). */
   denySetgroups: boolean;
-  /** The parent writes uidMap/gidMap (ranges the child may not write itself) while the child waits. */
+  /** The parent writes the maps (ranges the child may not write itself) while the child waits. */
   mapsByParent: boolean;
-  /** Run the program as uid/gid inside (setgroups([]), setresgid, setresuid): needs a new user namespace. */
+  /** Run the program as uid/gid inside (setresgid, setresuid): needs a new or joined user namespace. */
   setIdentity: boolean;
+  /** With setIdentity, setgroups([]) first: 0 keep the groups, 1 drop them or fail, 2 drop them where the namespace allows (a joined one may deny setgroups). */
+  clearGroups: 0 | 1 | 2;
   uid: number;
   gid: number;
+  /** mount(NULL, "/", NULL, flags) in the new mount namespace first: MS_REC|MS_PRIVATE &c.; 0 leaves it. */
   propagation: number;
+  /** The setup ops, run in order by the mounts step. */
+  ops: NativeOp[];
+  /** sethostname / setdomainname inside the new UTS namespace. */
   hostname?: string;
   domainname?: string;
+  /** A fresh proc on /proc, made private first. */
   mountProc: boolean;
+  /** Bring lo up. */
   loopbackUp: boolean;
+  /** unshare(CLONE_NEWTIME) and write these offsets ('' for none); absent: no time namespace. */
   timeOffsets?: string;
   newSession: boolean;
   noNewPrivs: boolean;
   dieWithParent: boolean;
+  /** chdir() there, as the program's identity. */
   cwd?: string;
+  /** The source fd of each of the child's fds 0..n-1 (-1: closed). */
   stdio: number[];
+  /** execvp's PATH candidates, tried in order. */
   execPaths: string[];
   argv: string[];
   envp: string[];
+  /** nsjs-init, when the program runs under it. */
   initPath?: string;
 }
 
@@ -71,6 +120,8 @@ export interface NativeError extends Error {
   nativeErrno: number;
   nativeSyscall?: string;
   nativeStep?: string;
+  /** The index of the op that failed, in the mounts step. */
+  nativeOp?: number;
 }
 
 export interface NativeConstants {

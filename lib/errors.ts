@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as util from 'node:util';
 
 import { isNativeError } from './binding';
+import type { SetupStep } from './steps';
 
 /** The stable codes of nsjs's own refusals (errors that are not an errno). */
 export const ErrorCodes = Object.freeze({
@@ -16,6 +17,8 @@ export const ErrorCodes = Object.freeze({
   PIDNS_IN_PROCESS: 'ERR_NSJS_PIDNS_IN_PROCESS',
   /** The calling thread is still in the host's namespace (the one PID 1 is in): opt in with `allowHostNamespace`. */
   HOST_NAMESPACE: 'ERR_NSJS_HOST_NAMESPACE',
+  /** What was asked needs a kernel feature, library or combination this host or nsjs does not have; never done weaker. */
+  UNSUPPORTED: 'ERR_NSJS_UNSUPPORTED',
   /** An option needs a namespace that was not requested (e.g. `hostname` without `uts`). */
   REQUIRES_NAMESPACE: 'ERR_NSJS_REQUIRES_NAMESPACE',
   /** A mount would propagate out of the namespace: the target lies in a shared mount and is no mount point of its own. */
@@ -43,11 +46,15 @@ export interface NamespaceErrorFields {
   /** The path involved, if any. */
   path?: string;
   /** For a failure while setting up a child: the setup step, e.g. `'mount-proc'` (see docs/errors.md). */
-  step?: string;
+  step?: SetupStep;
   /** What to change on the host, when nsjs knows. */
   hint?: string;
   /** For spawn failures: the program's arguments, as child_process reports them. */
   spawnargs?: string[];
+  /** For a failed setup op (`step: 'mounts'`): its index in `mounts`. */
+  op?: number;
+  /** For a failed setup op with two paths: where it mounts (`path` is the source). */
+  dest?: string;
 }
 
 /**
@@ -59,9 +66,11 @@ export class NamespaceError extends Error implements NamespaceErrorFields {
   errno?: number;
   syscall?: string;
   path?: string;
-  step?: string;
+  step?: SetupStep;
   hint?: string;
   spawnargs?: string[];
+  op?: number;
+  dest?: string;
 
   constructor(message: string, fields: NamespaceErrorFields) {
     super(message);
@@ -84,13 +93,14 @@ const errnoNames = new Map(Object.entries(os.constants.errno).map(([name, num]) 
 /** @internal A NamespaceError for a failed system call. */
 export function systemError(
   errno: number,
-  fields: { syscall?: string; path?: string; step?: string; hint?: string; spawnargs?: string[]; code?: string },
+  fields: { syscall?: string; path?: string; dest?: string; step?: string; op?: number; hint?: string; spawnargs?: string[]; code?: string },
 ): NamespaceError {
   const { code, text } = describeErrno(errno);
-  const where = [fields.step, fields.syscall].filter(Boolean).join(': ');
-  const path = fields.path !== undefined ? ` '${fields.path}'` : '';
+  const step = fields.step !== undefined && fields.op !== undefined ? `${fields.step}[${fields.op}]` : fields.step;
+  const where = [step, fields.syscall].filter(Boolean).join(': ');
+  const path = `${fields.path !== undefined ? ` '${fields.path}'` : ''}${fields.dest !== undefined ? ` -> '${fields.dest}'` : ''}`;
   const message = `${where ? `${where} ` : ''}${code}: ${text}${path}${fields.hint ? `. ${fields.hint}` : ''}`;
-  return new NamespaceError(message, { ...fields, code: fields.code ?? code, errno: -errno });
+  return new NamespaceError(message, { ...fields, step: fields.step as SetupStep | undefined, code: fields.code ?? code, errno: -errno });
 }
 
 /** @internal A NamespaceError for one of nsjs's own refusals. */

@@ -11,14 +11,24 @@
 export { spawnIsolated, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
 export { IsolatedProcess, type IsolatedResult } from './spawn/isolated-process';
 export type { StdioOption, StdioSlot } from './spawn/stdio';
-export { DEFAULT_NAMESPACES, type IsolationOptions, type TimeOffsets, type UserMapping } from './spawn/options';
-export { clone, ClonedProcess, type CloneOptions, type ExitStatus } from './clone';
+export type { IsolationOptions } from './spawn/options';
+export { DEFAULT_NAMESPACES, type JoinTarget, type NamespaceOptions } from './spawn/options/namespaces';
+export type { IdentityOptions, UserMapping } from './spawn/options/identity';
+export type { UtsOptions } from './spawn/options/uts';
+export type { BindMount, DirMount, MountEntry, MountOptions, TmpfsMount } from './spawn/options/mounts';
+export type { NetworkOptions } from './spawn/options/network';
+export type { TimeOffsets, TimeOptions } from './spawn/options/time';
+export type { LifecycleOptions, SpawnLifecycleOptions } from './spawn/options/lifecycle';
+export type { ExecOptions } from './spawn/options/exec';
+export { clone, type CloneOptions } from './clone';
+export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';
 export { unshare, type Propagation, type UnshareOptions } from './unshare';
 export { setns, type SetnsOptions, type SetnsTarget } from './setns';
 export { sethostname, setdomainname, type HostNamespaceOptions } from './hostname';
 export { mountProc } from './mount-proc';
 export { namespaceIds, nsPids, type NamespaceId, type NamespaceIds } from './inspect';
 export { NamespaceError, ErrorCodes, type NamespaceErrorFields } from './errors';
+export { SETUP_STEPS, type SetupStep } from './steps';
 export {
   CLONE_NEWCGROUP,
   CLONE_NEWIPC,

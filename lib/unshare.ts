@@ -3,13 +3,13 @@
  * @module
  */
 import { binding } from './binding';
-import { callNative, ErrorCodes, invalidArgType, invalidArgValue, libraryError, outOfRange } from './errors';
+import { callNative, ErrorCodes, libraryError, outOfRange } from './errors';
 import { ALL_NAMESPACE_FLAGS, NAMESPACES, namesFromFlags, type NamespaceName } from './namespaces';
 import { rememberMadeHere } from './host-namespace';
-import { optionsObject, validateBoolean, validateNamespaceList, validateNamespaceName } from './validate';
+import { propagationFlags, type Propagation } from './propagation';
 
-/** How `/` propagates mounts after a new mount namespace is made. */
-export type Propagation = 'private' | 'slave' | 'shared' | 'unchanged';
+export type { Propagation } from './propagation';
+import { optionsObject, validateBoolean, validateNamespaceList, validateNamespaceName } from './validate';
 
 /** Options of {@link unshare}. */
 export interface UnshareOptions {
@@ -27,25 +27,6 @@ export interface UnshareOptions {
    * @default false
    */
   allowPidNamespace?: boolean;
-}
-
-/** @internal Propagation flags for a name: MS_REC | MS_PRIVATE etc., 0 for 'unchanged'. */
-export function propagationFlags(value: unknown, name: string): number {
-  const c = { MS_REC: 0x4000, MS_PRIVATE: 1 << 18, MS_SLAVE: 1 << 19, MS_SHARED: 1 << 20 };
-  switch (value) {
-    case 'private':
-      return c.MS_REC | c.MS_PRIVATE;
-    case 'slave':
-      return c.MS_REC | c.MS_SLAVE;
-    case 'shared':
-      return c.MS_REC | c.MS_SHARED;
-    case 'unchanged':
-      return 0;
-    default:
-      // A string that is not a propagation is a bad value, like every other bad option string.
-      if (typeof value === 'string') throw invalidArgValue(name, value, "must be 'private', 'slave', 'shared' or 'unchanged'");
-      throw invalidArgType(name, 'of type string', value);
-  }
 }
 
 /** @internal Namespace names or a CLONE_NEW* mask, validated, as flags. */

@@ -25,6 +25,7 @@ Napi::Error MakeNativeError(Napi::Env env, const nsjs_error &e) {
   o.Set("nativeErrno", Napi::Number::New(env, e.err));
   if (sys) o.Set("nativeSyscall", Napi::String::New(env, sys));
   if (step) o.Set("nativeStep", Napi::String::New(env, step));
+  if (e.op > 0) o.Set("nativeOp", Napi::Number::New(env, e.op - 1));
   return err;
 }
 
@@ -126,7 +127,7 @@ Napi::Value MountProc(const Napi::CallbackInfo &info) {
 Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    nsjs_error e{NSJS_STEP_NONE, NSJS_SYS_SOCKET, errno};
+    nsjs_error e{NSJS_STEP_NONE, NSJS_SYS_SOCKET, errno, 0};
     return Check(info.Env(), -1, e);
   }
   Napi::Array a = Napi::Array::New(info.Env(), 2);
@@ -144,13 +145,40 @@ Napi::Value CloseFd(const Napi::CallbackInfo &info) {
 
 // ---- spawn: convert the plan object, everything allocated before clone ----
 
+struct OpStorage {
+  std::string source, target, data;
+  bool has_source = false, has_data = false;
+};
+
 struct PlanStorage {
   std::string uid_map, gid_map, hostname, domainname, time_offsets, cwd, init_path;
   std::vector<std::string> exec_paths, argv, envp, init_argv;
   std::vector<const char *> exec_path_ptrs;
   std::vector<char *> argv_ptrs, envp_ptrs, init_argv_ptrs;
   std::vector<int> stdio, stdio_work;
+  std::vector<OpStorage> op_strings;
+  std::vector<nsjs_op> ops;
+  std::vector<nsjs_join> joins;
 };
+
+// Every key a plan may have (lib/binding.ts NativePlan): any other is refused,
+// so that a renamed key cannot be silently dropped.
+const char *const kPlanKeys[] = {
+  "cloneFlags", "useVm", "joins", "unshareFlags", "uidMap", "gidMap", "denySetgroups", "mapsByParent",
+  "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
+  "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
+  "argv", "envp", "initPath"};
+
+bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
+  Napi::Array names = o.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+    bool known = false;
+    for (size_t k = 0; k < count && !known; k++) known = name == keys[k];
+    if (!known) return Fail(o.Env(), (std::string(what) + " has an unknown key: " + name).c_str());
+  }
+  return true;
+}
 
 bool ReadString(Napi::Object o, const char *key, std::string *out, bool *present) {
   Napi::Value v = o.Get(key);
@@ -231,12 +259,78 @@ void Pointers(std::vector<std::string> &strings, std::vector<T> *ptrs) {
   ptrs->push_back(nullptr);
 }
 
+const int kNamespaceBits =
+  CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
+
+// joins: [{ fd, nstype }] — nstype one CLONE_NEW* bit (CLONE_NEWTIME too).
+bool ReadJoins(Napi::Object o, PlanStorage *st) {
+  Napi::Value v = o.Get("joins");
+  if (!v.IsArray()) return FailKey(o.Env(), "joins", "an array of { fd, nstype }");
+  Napi::Array a = v.As<Napi::Array>();
+  const char *const keys[] = {"fd", "nstype"};
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsObject()) return FailKey(o.Env(), "joins", "an array of { fd, nstype }");
+    Napi::Object j = e.As<Napi::Object>();
+    nsjs_join join{};
+    if (!CheckKeys(j, keys, 2, "plan.joins[i]") || !ReadInt(j, "fd", &join.fd) || !ReadInt(j, "nstype", &join.nstype))
+      return false;
+    int t = join.nstype;
+    if (join.fd < 0 || t == 0 || (t & (t - 1)) != 0 || !((t & kNamespaceBits) || t == CLONE_NEWTIME))
+      return FailKey(o.Env(), "joins", "entries with an fd and one CLONE_NEW* type");
+    st->joins.push_back(join);
+  }
+  return true;
+}
+
+// ops: [{ kind, target, source?, data?, mode, readonly, optional }]
+bool ReadOps(Napi::Object o, PlanStorage *st) {
+  Napi::Value v = o.Get("ops");
+  if (!v.IsArray()) return FailKey(o.Env(), "ops", "an array of ops");
+  Napi::Array a = v.As<Napi::Array>();
+  const char *const keys[] = {"kind", "target", "source", "data", "mode", "readonly", "optional"};
+  st->op_strings.resize(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsObject()) return FailKey(o.Env(), "ops", "an array of ops");
+    Napi::Object op = e.As<Napi::Object>();
+    OpStorage &strings = st->op_strings[i];
+    std::string kind;
+    bool has_kind = false, has_target = false;
+    int mode = 0, readonly = 0, optional = 0;
+    if (!CheckKeys(op, keys, 7, "plan.ops[i]") || !ReadString(op, "kind", &kind, &has_kind) ||
+        !ReadString(op, "target", &strings.target, &has_target) ||
+        !ReadString(op, "source", &strings.source, &strings.has_source) ||
+        !ReadString(op, "data", &strings.data, &strings.has_data) || !ReadInt(op, "mode", &mode) ||
+        !ReadBool(op, "readonly", &readonly) || !ReadBool(op, "optional", &optional))
+      return false;
+    nsjs_op native{};
+    native.kind = has_kind ? nsjs_op_kind(kind.c_str()) : -1;
+    if (native.kind < 0 || !has_target) return FailKey(o.Env(), "ops", "ops with a known kind and a target");
+    if ((native.kind == NSJS_OP_BIND) != strings.has_source) return FailKey(o.Env(), "ops", "bind ops (only) with a source");
+    native.flags = (readonly ? NSJS_OPF_READONLY : 0) | (optional ? NSJS_OPF_OPTIONAL : 0);
+    native.mode = static_cast<unsigned>(mode);
+    st->ops.push_back(native);
+  }
+  // Pointers only once every string has its final address.
+  for (size_t i = 0; i < st->ops.size(); i++) {
+    OpStorage &strings = st->op_strings[i];
+    st->ops[i].target = strings.target.c_str();
+    st->ops[i].source = strings.has_source ? strings.source.c_str() : nullptr;
+    st->ops[i].data = strings.has_data ? strings.data.c_str() : nullptr;
+  }
+  return true;
+}
+
 bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   bool has_uid = false, has_gid = false, has_host = false, has_domain = false, has_time = false,
        has_cwd = false, has_init = false;
   int propagation = 0;
   *p = nsjs_plan{};
+  if (!CheckKeys(o, kPlanKeys, sizeof kPlanKeys / sizeof kPlanKeys[0], "plan")) return false;
   if (!ReadInt(o, "cloneFlags", &p->clone_flags) || !ReadBool(o, "useVm", &p->use_vm) ||
+      !ReadJoins(o, st) || !ReadInt(o, "unshareFlags", &p->unshare_flags) || !ReadOps(o, st) ||
+      !ReadInt(o, "clearGroups", &p->clear_groups) ||
       !ReadString(o, "uidMap", &st->uid_map, &has_uid) || !ReadString(o, "gidMap", &st->gid_map, &has_gid) ||
       !ReadBool(o, "denySetgroups", &p->deny_setgroups) || !ReadBool(o, "mapsByParent", &p->maps_by_parent) ||
       !ReadBool(o, "setIdentity", &p->set_identity) || !ReadId(o, "uid", &p->uid) || !ReadId(o, "gid", &p->gid) ||
@@ -251,13 +345,16 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
       !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init))
     return false;
   // Only namespace bits: CLONE_VM, CLONE_THREAD & co. are the core's to choose.
-  const int ns_bits = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
-                      CLONE_NEWCGROUP;
-  if (p->clone_flags & ~ns_bits) return Fail(o.Env(), "plan.cloneFlags may hold only CLONE_NEW* bits");
+  if (p->clone_flags & ~kNamespaceBits) return Fail(o.Env(), "plan.cloneFlags may hold only CLONE_NEW* bits");
+  if (p->unshare_flags & ~kNamespaceBits) return Fail(o.Env(), "plan.unshareFlags may hold only CLONE_NEW* bits");
   if (has_uid != has_gid) return Fail(o.Env(), "uidMap and gidMap go together");
   if (p->maps_by_parent && !has_uid) return Fail(o.Env(), "mapsByParent needs uidMap and gidMap");
-  if (p->set_identity && !(p->clone_flags & CLONE_NEWUSER))
-    return Fail(o.Env(), "setIdentity is only for a new user namespace");
+  if (p->clear_groups < NSJS_GROUPS_KEEP || p->clear_groups > NSJS_GROUPS_CLEAR_IF_ALLOWED)
+    return FailKey(o.Env(), "clearGroups", "0 (keep), 1 (clear) or 2 (clear if allowed)");
+  bool joins_user = false;
+  for (const nsjs_join &j : st->joins) joins_user = joins_user || j.nstype == CLONE_NEWUSER;
+  if (p->set_identity && !(p->clone_flags & CLONE_NEWUSER) && !joins_user)
+    return Fail(o.Env(), "setIdentity is only for a new or joined user namespace");
   if (st->exec_paths.empty() || st->argv.empty()) return Fail(o.Env(), "execPaths and argv must not be empty");
 
   Napi::Value stdio = o.Get("stdio");
@@ -285,6 +382,10 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   }
 
   p->propagation = static_cast<unsigned long>(static_cast<unsigned>(propagation));
+  p->joins = st->joins.data();
+  p->join_count = static_cast<int>(st->joins.size());
+  p->ops = st->ops.data();
+  p->op_count = static_cast<int>(st->ops.size());
   p->uid_map = has_uid ? st->uid_map.c_str() : nullptr;
   p->gid_map = has_gid ? st->gid_map.c_str() : nullptr;
   p->hostname = has_host ? st->hostname.c_str() : nullptr;

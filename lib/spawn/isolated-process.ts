@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
-import type { ClonedProcess, ExitStatus } from '../clone';
+import type { ClonedProcess, ExitStatus } from './cloned-process';
 import { readNamespaceIds, type NamespaceIds } from '../inspect';
 import { killArgument } from '../signals';
 

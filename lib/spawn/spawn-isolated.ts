@@ -2,25 +2,22 @@
  * {@link spawnIsolated}: child_process.spawn, in new namespaces.
  * @module
  */
-import { cloneNormalized } from '../clone';
-import { invalidArgType, outOfRange } from '../errors';
-import { killSignalOption } from '../signals';
+import { invalidArgType } from '../errors';
 import { optionsObject } from '../validate';
+import { startCloned } from './cloned-process';
 import { IsolatedProcess } from './isolated-process';
 import { normalizeIsolation, type IsolationOptions } from './options';
+import { normalizeSpawnLifecycle, type SpawnLifecycleOptions } from './options/lifecycle';
 import { normalizeStdio, openStdio, type StdioOption } from './stdio';
 
 /** Options of {@link spawnIsolated}. */
-export interface SpawnIsolatedOptions extends IsolationOptions {
+export interface SpawnIsolatedOptions extends IsolationOptions, SpawnLifecycleOptions {
   /** As in child_process.spawn. @default 'pipe' */
   stdio?: StdioOption;
-  /** Milliseconds after which `killSignal` is sent. @default 0 (none) */
-  timeout?: number;
-  /** The signal for `timeout` and `signal`. @default 'SIGTERM' */
-  killSignal?: NodeJS.Signals | number;
-  /** Aborting it kills the sandbox and emits an AbortError. */
-  signal?: AbortSignal;
 }
+
+/** The keys spawnIsolated has beyond {@link IsolationOptions}. */
+const SPAWN_KEYS = ['stdio', 'timeout', 'killSignal', 'signal'];
 
 /**
  * Starts `command` in new namespaces, by default PID, mount (with a private
@@ -54,30 +51,22 @@ export function spawnIsolated(
     options = argsOrOptions;
   }
   const o = optionsObject(options);
-  const n = normalizeIsolation(command, args, o);
+  const n = normalizeIsolation(command, args, o, SPAWN_KEYS);
   const slots = normalizeStdio(o.stdio);
-  const timeout = o.timeout ?? 0;
-  // Any non-integer, '5' included, is a RangeError, as child_process has it.
-  // Above 2^31-1 child_process would fire after 1 ms; nsjs refuses instead.
-  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
-    throw outOfRange('options.timeout', 'an integer >= 0 && <= 2147483647', timeout);
-  }
-  const killSignal = killSignalOption(o.killSignal ?? 'SIGTERM', 'options.killSignal');
-  const signal = o.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+  const { timeout, killSignal, signal } = normalizeSpawnLifecycle(o);
 
   let stdio: ReturnType<typeof openStdio>;
   try {
     stdio = openStdio(slots);
   } catch (e) {
     // Out of fds (EMFILE) and the like: an 'error' event, as child_process does.
-    const failed = new IsolatedProcess(command, n.plan.argv, []);
+    const failed = new IsolatedProcess(command, n.exec.argv, []);
     failed._failSpawn(e);
     return failed;
   }
-  const child = new IsolatedProcess(command, n.plan.argv, stdio.streams);
+  const child = new IsolatedProcess(command, n.exec.argv, stdio.streams);
   try {
-    const cloned = cloneNormalized(n, stdio.childFds);
+    const cloned = startCloned(n, stdio.childFds);
     stdio.closeChildSide();
     child._attach(cloned, timeout, killSignal, signal);
   } catch (e) {

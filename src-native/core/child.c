@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct child_state {
   int init_fd; /* moved above the stdio slots by step_stdio */
   int step; /* the step that failed, and the syscall in it */
   int sys;
+  int op;   /* 1 + the index of the op that failed, 0: none */
 };
 
 static int step_fail(struct child_state *s, int step, int sys) {
@@ -113,6 +115,22 @@ static int step_wait_parent(struct child_state *s) {
   return n == 1 ? 0 : step_fail(s, NSJS_STEP_WAIT_PARENT, NSJS_SYS_READ);
 }
 
+/* Joins existing namespaces in the plan's order: the user namespace first, so
+ * that its capabilities apply to the others. The parent checked each fd's type. */
+static int step_setns(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  for (int i = 0; i < p->join_count; i++)
+    if (setns(p->joins[i].fd, p->joins[i].nstype) != 0) return step_fail(s, NSJS_STEP_SETNS, NSJS_SYS_SETNS);
+  return 0;
+}
+
+/* New namespaces that a joined user namespace must own: made after the joins. */
+static int step_unshare(struct child_state *s) {
+  if (s->plan->unshare_flags && unshare(s->plan->unshare_flags) != 0)
+    return step_fail(s, NSJS_STEP_UNSHARE, NSJS_SYS_UNSHARE);
+  return 0;
+}
+
 static int step_id_maps(struct child_state *s) {
   const nsjs_plan *p = s->plan;
   if (!p->uid_map || p->maps_by_parent) return 0;
@@ -138,6 +156,64 @@ static int step_hostnames(struct child_state *s) {
     return step_fail(s, NSJS_STEP_SETHOSTNAME, NSJS_SYS_SETHOSTNAME);
   if (p->domainname && setdomainname(p->domainname, p->domainname_len) != 0)
     return step_fail(s, NSJS_STEP_SETDOMAINNAME, NSJS_SYS_SETDOMAINNAME);
+  return 0;
+}
+
+/* ---- setup ops: one small function per kind, run in order by step_mounts ---- */
+
+static int op_fail(struct child_state *s, int sys) { return step_fail(s, NSJS_STEP_MOUNTS, sys); }
+
+static int op_dir(struct child_state *s, const nsjs_op *op) {
+  if (mkdir(op->target, op->mode) != 0 && errno != EEXIST) return op_fail(s, NSJS_SYS_MKDIR);
+  return 0;
+}
+
+static int op_tmpfs(struct child_state *s, const nsjs_op *op) {
+  if (mount("tmpfs", op->target, "tmpfs", MS_NOSUID | MS_NODEV, op->data) != 0) return op_fail(s, NSJS_SYS_MOUNT);
+  return 0;
+}
+
+struct nsjs_mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define NSJS_MOUNT_ATTR_RDONLY 0x00000001
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442 /* the same number on x86_64 and arm64 */
+#endif
+
+static int op_bind(struct child_state *s, const nsjs_op *op) {
+  if (op->flags & NSJS_OPF_OPTIONAL) {
+    int fd = open(op->source, O_PATH | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return 0;
+    if (fd >= 0) close(fd);
+  }
+  if (mount(op->source, op->target, NULL, MS_BIND | MS_REC, NULL) != 0) return op_fail(s, NSJS_SYS_MOUNT);
+  if (op->flags & NSJS_OPF_READONLY) {
+    /* Recursive read-only in one call (Linux 5.12); without it the op fails:
+     * never a bind that is writable below its top. */
+    struct nsjs_mount_attr attr = {.attr_set = NSJS_MOUNT_ATTR_RDONLY, .attr_clr = 0, .propagation = 0, .userns_fd = 0};
+    if (syscall(SYS_mount_setattr, AT_FDCWD, op->target, AT_RECURSIVE, &attr, sizeof attr) != 0)
+      return op_fail(s, NSJS_SYS_MOUNT_SETATTR);
+  }
+  return 0;
+}
+
+typedef int (*op_fn)(struct child_state *, const nsjs_op *);
+
+static const op_fn op_table[NSJS_OP_COUNT] = {
+  [NSJS_OP_DIR] = op_dir,
+  [NSJS_OP_TMPFS] = op_tmpfs,
+  [NSJS_OP_BIND] = op_bind,
+};
+
+static int step_mounts(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  for (int i = 0; i < p->op_count; i++) {
+    if (op_table[p->ops[i].kind](s, &p->ops[i]) < 0) {
+      s->op = i + 1;
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -205,7 +281,9 @@ static int step_no_new_privs(struct child_state *s) {
 static int step_identity(struct child_state *s) {
   const nsjs_plan *p = s->plan;
   if (!p->set_identity) return 0;
-  if (syscall(SYS_setgroups, 0, NULL) != 0) return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETGROUPS);
+  if (p->clear_groups != NSJS_GROUPS_KEEP && syscall(SYS_setgroups, 0, NULL) != 0 &&
+      !(errno == EPERM && p->clear_groups == NSJS_GROUPS_CLEAR_IF_ALLOWED))
+    return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETGROUPS);
   if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) != 0)
     return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETRESGID);
   if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) != 0)
@@ -334,9 +412,12 @@ typedef int (*child_step)(struct child_state *);
 static const child_step steps[] = {
   step_reset_signals,
   step_die_with_parent,
+  step_setns,
+  step_unshare,
   step_id_maps,
   step_wait_parent,
   step_set_propagation,
+  step_mounts,
   step_hostnames,
   step_mount_proc,
   step_loopback_up,
@@ -358,12 +439,13 @@ int nsjs_child_main(void *arg) {
                           .sync_fd = {a->sync_fd[0], a->sync_fd[1]},
                           .init_fd = a->plan->init_path ? a->plan->init_fd : -1,
                           .step = 0,
-                          .sys = 0};
+                          .sys = 0,
+                          .op = 0};
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
     if (steps[i](&s) < 0) break;
   }
   struct nsjs_record rec = {
-    .kind = NSJS_REC_ERROR, .step = s.step, .sys = s.sys, .err = errno, .value = 0};
+    .kind = NSJS_REC_ERROR, .step = s.step, .sys = s.sys, .err = errno, .value = 0, .op = s.op};
   write_all(s.errfd, (const char *)&rec, sizeof rec);
   _exit(127);
 }

@@ -16,7 +16,41 @@ typedef struct nsjs_error {
   int step; /* enum nsjs_step, NSJS_STEP_NONE for in-process calls */
   int sys;  /* enum nsjs_sys */
   int err;  /* positive errno, or 0 for a library error */
+  int op;   /* 1 + the index of the failed op in plan.ops; 0: none (so {0} means no op) */
 } nsjs_error;
+
+enum nsjs_op_kind {
+#define NSJS_OP(id, name) NSJS_OP_##id,
+#include "ops.def"
+#undef NSJS_OP
+  NSJS_OP_COUNT
+};
+
+#define NSJS_GROUPS_KEEP 0          /* leave the supplementary groups */
+#define NSJS_GROUPS_CLEAR 1         /* drop them all, or fail */
+#define NSJS_GROUPS_CLEAR_IF_ALLOWED 2 /* a joined user namespace may deny setgroups: then keep them */
+
+#define NSJS_OPF_READONLY 1 /* bind: recursively read-only (mount_setattr) */
+#define NSJS_OPF_OPTIONAL 2 /* bind: a missing source skips the op */
+
+/* One setup op, prepared in the parent; the mounts step runs them in order. */
+typedef struct nsjs_op {
+  int kind;           /* enum nsjs_op_kind */
+  unsigned flags;     /* NSJS_OPF_* */
+  const char *source; /* bind: what to mount; NULL otherwise */
+  const char *target; /* where, in the sandbox's view */
+  const char *data;   /* tmpfs: the mount options ("size=…,mode=…"); NULL otherwise */
+  unsigned mode;      /* dir: its mode */
+} nsjs_op;
+
+/* An existing namespace to join: an fd opened by the parent, and its CLONE_NEW* type. */
+typedef struct nsjs_join {
+  int fd;
+  int nstype;
+} nsjs_join;
+
+const char *nsjs_op_name(int kind);
+int nsjs_op_kind(const char *name); /* -1 if unknown */
 
 const char *nsjs_step_name(int step);
 const char *nsjs_sys_name(int sys);
@@ -38,16 +72,23 @@ int nsjs_mount_proc(const char *target, int make_private, nsjs_error *e);
 
 /* ---- Spawn: clone a child, set it up, exec ---- */
 typedef struct nsjs_plan {
-  int clone_flags;            /* CLONE_NEW* other than CLONE_NEWTIME */
+  int clone_flags;            /* CLONE_NEW* other than CLONE_NEWTIME, made by clone */
+  const nsjs_join *joins;     /* joined first, in this order (the user namespace first) */
+  int join_count;
+  int unshare_flags;          /* CLONE_NEW* made after the joins, so a joined user
+                                 namespace owns them (then clone_flags is 0) */
   int use_vm;                 /* CLONE_VM|CLONE_VFORK instead of a fork-style clone */
   const char *uid_map;        /* NULL: no user namespace maps to write */
   const char *gid_map;
   int deny_setgroups;
   int maps_by_parent;         /* the parent writes the maps (ranges the child may not write
                                  itself) while the child waits: a fork-style clone */
-  int set_identity;           /* setgroups([]), setresgid(gid), setresuid(uid) inside */
+  int set_identity;           /* setresgid(gid), setresuid(uid) inside */
+  int clear_groups;           /* with set_identity: setgroups([]) first; NSJS_GROUPS_* */
   unsigned uid, gid;
   unsigned long propagation;  /* 0: leave / alone */
+  const nsjs_op *ops;         /* run by the mounts step, in order */
+  int op_count;
   const char *hostname;       size_t hostname_len;   /* NULL: keep */
   const char *domainname;     size_t domainname_len;
   int mount_proc;

@@ -35,6 +35,7 @@ struct nsjs_record {
   int32_t sys;
   int32_t err;   /* positive errno */
   int32_t value; /* SPAWNED: pid inside; EXIT: wait status */
+  int32_t op;    /* ERROR in the mounts step: 1 + the index of the op that failed; 0: none */
 };
 
 #endif

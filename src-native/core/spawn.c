@@ -177,6 +177,7 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
       err_step = rec.step;
       err_sys = rec.sys;
       err = rec.err;
+      e->op = rec.op;
     }
     close(pipefd[0]);
     reap(pidfd);

@@ -1,4 +1,4 @@
-/* Names of the setup steps and syscalls, as they appear in errors (err.step, err.syscall). */
+/* Names of the setup steps, syscalls and op kinds, as errors and plans name them. */
 #include "nsjs.h"
 
 static const char *const step_names[NSJS_STEP_COUNT] = {
@@ -21,4 +21,21 @@ const char *nsjs_step_name(int step) {
 
 const char *nsjs_sys_name(int sys) {
   return sys > 0 && sys < NSJS_SYS_COUNT ? sys_names[sys] : NULL;
+}
+
+static const char *const op_names[NSJS_OP_COUNT] = {
+#define NSJS_OP(id, name) [NSJS_OP_##id] = name,
+#include "ops.def"
+#undef NSJS_OP
+};
+
+const char *nsjs_op_name(int kind) { return kind >= 0 && kind < NSJS_OP_COUNT ? op_names[kind] : NULL; }
+
+int nsjs_op_kind(const char *name) {
+  for (int i = 0; i < NSJS_OP_COUNT; i++) {
+    const char *a = op_names[i], *b = name;
+    while (*a && *a == *b) a++, b++;
+    if (*a == *b) return i;
+  }
+  return -1;
 }

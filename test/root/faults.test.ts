@@ -28,8 +28,9 @@ process.stdin.once('data', () => {
   c.on('error', (e) => events.push(['error', e.code, e.step, e.syscall, e.errno]));
   setTimeout(() => { process.stdout.write(JSON.stringify({ events, pid: c.pid, fdsBefore: before, fdsAfter: count(), children: children() }) + '\\n'); process.exit(0); }, 300);
 });
-// Warm up first: the addon opens a pidfd of this process once, on the first spawn.
-nsjs.spawnIsolated('/bin/true', [], { stdio: 'ignore' }).on('exit', () => process.stdout.write('ready\\n'));`;
+// Warm up first, with the same options: what is read once (a pidfd of this
+// process, /proc/self/uid_map for who the caller is) is read before strace.
+nsjs.spawnIsolated('/bin/true', [], { stdio: 'ignore', ...${options} }).on('exit', () => process.stdout.write('ready\\n'));`;
 
 /**
  * Runs the fixture with strace attached once it is ready, then lets it spawn;

@@ -42,15 +42,15 @@ describe.each([
     try {
       const { program, sleeper, lines } = await started(child, init);
       expect(child.kill(sig)).toBe(true);
-      expect(await waitFor(() => state(program) === 'T' && state(sleeper) === 'T', 2000)).toBe(true);
-      await sleep(100); // a line already under way may still arrive
+      expect(await waitFor(() => state(program) === 'T' && state(sleeper) === 'T', 5000)).toBe(true);
+      await sleep(400); // a line written before the stop may still be on its way through the socket
       const stoppedAt = lines();
       await sleep(300);
       expect(lines()).toBe(stoppedAt);
       expect(exited).toBe(false);
 
       expect(child.kill('SIGCONT')).toBe(true);
-      expect(await waitFor(() => lines() > stoppedAt + 3, 3000)).toBe(true);
+      expect(await waitFor(() => lines() > stoppedAt + 3, 5000)).toBe(true);
       expect(state(program)).not.toBe('T');
       expect(state(sleeper)).not.toBe('T');
       expect(exited).toBe(false);

@@ -142,6 +142,6 @@ describe('bad input', () => {
       }`], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: process.env.NSJS_SANITIZER_PRELOAD ?? '' } });
     expect(out).toMatch(/spawnIsolated/);
     expect(out).toMatch(/at most 64 bytes/);
-    expect(out).toMatch(/needs the 'uts' namespace/);
+    expect(out).toMatch(/needs a new 'uts' namespace/);
   });
 });

@@ -1,14 +1,36 @@
 /**
- * Which host ids a sandbox with a new user namespace runs as, and the id maps
- * that say so. See docs/security.md ("Which host ids a sandbox runs as").
- * @internal
+ * The identity family: which ids a sandbox has inside its user namespace, which
+ * host ids that is, and the id maps that say so (docs/security.md, "Which host
+ * ids a sandbox runs as").
  * @module
  */
 import * as fs from 'node:fs';
 
-import type { NativePlan } from '../binding';
-import { outOfRange } from '../errors';
-import { validateId } from '../validate';
+import type { NativePlan } from '../../binding';
+import { outOfRange } from '../../errors';
+import { validateId, validateObject } from '../../validate';
+import { rejectUnknownKeys } from './keys';
+import { requireCreated, type NormalizedNamespaces } from './namespaces';
+
+/**
+ * The identity the program has inside a user namespace. Which host ids that
+ * is depends on the caller (docs/security.md, "Which host ids a sandbox runs
+ * as"): an unprivileged caller's own uid and gid; for host root, root's
+ * first range in /etc/subuid and /etc/subgid, else 65534 (nobody/nogroup) —
+ * never host root.
+ */
+export interface UserMapping {
+  /** The uid inside. @default 0 */
+  uid?: number;
+  /** The gid inside. @default 0 */
+  gid?: number;
+}
+
+/** Options of the identity family. */
+export interface IdentityOptions {
+  /** The ids inside the user namespace. Needs a new or joined `'user'` (automatic when not root). */
+  user?: UserMapping;
+}
 
 /** The host id a host-root sandbox falls back to: the kernel's overflow id, nobody/nogroup. */
 export const NOBODY = 65534;
@@ -60,7 +82,11 @@ export function rootSubordinateRange(file: string): SubordinateRange | undefined
   return undefined;
 }
 
-type IdentityPlan = Pick<NativePlan, 'uidMap' | 'gidMap' | 'denySetgroups' | 'mapsByParent' | 'setIdentity' | 'uid' | 'gid'>;
+/** @internal */
+export type IdentityPlan = Pick<NativePlan, 'uidMap' | 'gidMap' | 'denySetgroups' | 'mapsByParent' | 'setIdentity' | 'clearGroups' | 'uid' | 'gid'>;
+
+/** No user namespace of its own: the caller's identity, unchanged. */
+const UNCHANGED: IdentityPlan = { denySetgroups: false, mapsByParent: false, setIdentity: false, clearGroups: 0, uid: 0, gid: 0 };
 
 /** One id, or a whole range starting at 0, mapped to the given host ids. */
 function mapLine(id: number, range: SubordinateRange | undefined, name: string): string {
@@ -70,19 +96,31 @@ function mapLine(id: number, range: SubordinateRange | undefined, name: string):
 }
 
 /**
- * The maps and identity of a sandbox with a new user namespace, for `user`
- * (`{ uid, gid }` inside, default 0):
+ * The maps and identity of a sandbox, for `user` (`{ uid, gid }` inside,
+ * default 0). With a new user namespace:
  * - host root: root's first ranges in /etc/subuid and /etc/subgid, mapped
  *   from 0 inside, else the single id 65534 (nobody/nogroup); the parent writes
  *   the maps, and the program runs as `uid`/`gid` with no supplementary groups;
  * - anyone else: the caller's own uid and gid, mapped to `uid`/`gid` (the
  *   child writes them; setgroups is denied, as an unprivileged caller must).
  */
-export function identityPlan(user: Record<string, unknown>): IdentityPlan {
+export function normalizeIdentity(o: Record<string, unknown>, ns: NormalizedNamespaces): IdentityPlan {
+  const joinsUser = ns.joined.some((j) => j.type === 'user');
+  if (o.user !== undefined) {
+    if (!joinsUser) requireCreated(ns, 'user', 'user');
+    validateObject(o.user, 'options.user');
+    rejectUnknownKeys(o.user, ['uid', 'gid'], 'options.user');
+  }
+  const user = (o.user ?? {}) as Record<string, unknown>;
   const uid = user.uid ?? 0;
   const gid = user.gid ?? 0;
   validateId(uid, 'options.user.uid');
   validateId(gid, 'options.user.gid');
+  // A joined user namespace has its maps: the program takes `user`'s ids in
+  // it, so that host root is not host root there either, and drops its
+  // supplementary groups where that namespace allows setgroups.
+  if (joinsUser) return { ...UNCHANGED, setIdentity: true, clearGroups: 2, uid, gid };
+  if (!ns.created.includes('user')) return UNCHANGED;
   if (callerKind() === 'host-root') {
     return {
       uidMap: mapLine(uid, rootSubordinateRange('/etc/subuid'), 'options.user.uid'),
@@ -90,6 +128,7 @@ export function identityPlan(user: Record<string, unknown>): IdentityPlan {
       denySetgroups: false,
       mapsByParent: true,
       setIdentity: true,
+      clearGroups: 1,
       uid,
       gid,
     };
@@ -100,6 +139,7 @@ export function identityPlan(user: Record<string, unknown>): IdentityPlan {
     denySetgroups: true,
     mapsByParent: false,
     setIdentity: false,
+    clearGroups: 0,
     uid,
     gid,
   };

@@ -1,0 +1,68 @@
+/**
+ * Option normalization: one validator per family, called in turn (as execa's
+ * normalizeOptions does), after unknown keys are refused.
+ * @internal
+ * @module
+ */
+import { optionsObject } from '../../validate';
+import { normalizeExec, type ExecOptions, type NormalizedExec } from './exec';
+import { normalizeIdentity, type IdentityOptions, type IdentityPlan } from './identity';
+import { rejectUnknownKeys } from './keys';
+import { normalizeLifecycle, type LifecycleOptions, type NormalizedLifecycle } from './lifecycle';
+import { normalizeMounts, type MountOptions, type NormalizedMounts } from './mounts';
+import { normalizeNamespaces, type NamespaceOptions, type NormalizedNamespaces } from './namespaces';
+import { normalizeNetwork, type NetworkOptions } from './network';
+import { normalizeTime, type TimeOptions } from './time';
+import { normalizeUts, type NormalizedUts, type UtsOptions } from './uts';
+
+/** What to isolate and how to set the child up; shared by {@link clone} and {@link spawnIsolated}. */
+export interface IsolationOptions
+  extends NamespaceOptions,
+    IdentityOptions,
+    UtsOptions,
+    MountOptions,
+    NetworkOptions,
+    TimeOptions,
+    LifecycleOptions,
+    ExecOptions {}
+
+/** Every key of {@link IsolationOptions}: anything else is refused. */
+export const ISOLATION_KEYS: readonly string[] = Object.freeze([
+  'namespaces', 'join', 'user', 'hostname', 'domainname', 'propagation', 'mountProc', 'mounts', 'loopback',
+  'timeOffsets', 'init', 'dieWithParent', 'newSession', 'noNewPrivileges', 'cloneStrategy', 'cwd', 'env', 'argv0',
+]);
+
+/** Everything the plan is built from, validated. */
+export interface NormalizedIsolation {
+  namespaces: NormalizedNamespaces;
+  identity: IdentityPlan;
+  uts: NormalizedUts;
+  mounts: NormalizedMounts;
+  loopbackUp: boolean;
+  /** undefined: no new time namespace; '': one without offsets. */
+  timeOffsets: string | undefined;
+  lifecycle: NormalizedLifecycle;
+  exec: NormalizedExec;
+}
+
+/**
+ * Validates `options` for an entry point whose own keys are `extraKeys`
+ * (e.g. `stdio`, `timeout`): throws TypeError/RangeError/NamespaceError
+ * before anything is done.
+ */
+export function normalizeIsolation(command: unknown, args: unknown, options: unknown, extraKeys: readonly string[]): NormalizedIsolation {
+  const o = optionsObject(options);
+  rejectUnknownKeys(o, [...ISOLATION_KEYS, ...extraKeys], 'options');
+  const exec = normalizeExec(command, args, o);
+  const namespaces = normalizeNamespaces(o);
+  return {
+    namespaces,
+    identity: normalizeIdentity(o, namespaces),
+    uts: normalizeUts(o, namespaces),
+    mounts: normalizeMounts(o, namespaces),
+    loopbackUp: normalizeNetwork(o, namespaces).loopbackUp,
+    timeOffsets: normalizeTime(o, namespaces),
+    lifecycle: normalizeLifecycle(o, namespaces),
+    exec,
+  };
+}

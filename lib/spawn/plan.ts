@@ -1,0 +1,43 @@
+/**
+ * Normalized options in, the native plan out: pure, no syscall, unit-tested
+ * (test/unit/plan.test.ts).
+ * @internal
+ * @module
+ */
+import type { NativeJoin, NativePlan } from '../binding';
+import { NAMESPACES, type NamespaceName } from '../namespaces';
+import type { NormalizedIsolation } from './options';
+
+/** The plan, less what is opened at spawn time (stdio fds, nsjs-init). */
+export type PlanWithoutFds = Omit<NativePlan, 'stdio' | 'initPath'>;
+
+const flagsOf = (names: readonly NamespaceName[]) => names.filter((n) => n !== 'time').reduce((acc, n) => acc | NAMESPACES[n].flag, 0);
+
+/** `joins` are the joined namespaces' fds, opened by the caller in `n.namespaces.joined` order. */
+export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]): PlanWithoutFds {
+  // A joined user namespace must own what is created: then it is made by
+  // unshare() after the joins instead of by clone().
+  const joinsUser = n.namespaces.joined.some((j) => j.type === 'user');
+  const created = flagsOf(n.namespaces.created);
+  return {
+    cloneFlags: joinsUser ? 0 : created,
+    useVm: n.lifecycle.useVm,
+    joins: [...joins],
+    unshareFlags: joinsUser ? created : 0,
+    ...n.identity,
+    propagation: n.mounts.propagation,
+    ops: n.mounts.ops,
+    ...(n.uts.hostname !== undefined ? { hostname: n.uts.hostname } : {}),
+    ...(n.uts.domainname !== undefined ? { domainname: n.uts.domainname } : {}),
+    mountProc: n.mounts.mountProc,
+    loopbackUp: n.loopbackUp,
+    ...(n.timeOffsets !== undefined ? { timeOffsets: n.timeOffsets } : {}),
+    newSession: n.lifecycle.newSession,
+    noNewPrivs: n.lifecycle.noNewPrivs,
+    dieWithParent: n.lifecycle.dieWithParent,
+    ...(n.exec.cwd !== undefined ? { cwd: n.exec.cwd } : {}),
+    execPaths: n.exec.execPaths,
+    argv: n.exec.argv,
+    envp: n.exec.envp,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * A failed native spawn, as the error the user sees: Node's shape for a
+ * program that cannot be exec'd, the step and op for a setup failure, and a
+ * hint where the cause is known.
+ * @internal
+ * @module
+ */
+import { isNativeError } from '../binding';
+import { ErrorCodes, libraryError, systemError } from '../errors';
+import type { NormalizedIsolation } from './options';
+import { userNamespaceHint } from './userns-hint';
+
+const ENOSYS = 38;
+
+/** A failed setup op: its index, and its paths from the plan (no guessing from the step). */
+function opError(errno: number, syscall: string | undefined, index: number, n: NormalizedIsolation) {
+  const op = n.mounts.ops[index];
+  const fields = {
+    syscall,
+    step: 'mounts',
+    op: index,
+    path: op?.source ?? op?.target,
+    dest: op?.source !== undefined ? op.target : undefined,
+  };
+  if (errno === ENOSYS) {
+    return systemError(errno, { ...fields, code: ErrorCodes.UNSUPPORTED, hint: `this kernel lacks ${syscall} (a read-only bind needs Linux 5.12); nsjs never makes a weaker mount instead` });
+  }
+  return systemError(errno, fields);
+}
+
+const EPERM = 1;
+const EAGAIN = 11;
+const INIT_FORK_HINT = "the user's process limit (RLIMIT_NPROC) or the cgroup's pids.max was reached";
+// ENOSPC covers both nesting depth and user.max_user_namespaces (EUSERS before Linux 4.9, older than nsjs needs).
+const USERNS_REFUSALS = new Set([1 /* EPERM */, 13 /* EACCES */, 28 /* ENOSPC */]);
+const STEP_PATHS: Record<string, string> = {
+  'set-propagation': '/',
+  'mount-proc': '/proc',
+  'uid-map': '/proc/self/uid_map',
+  setgroups: '/proc/self/setgroups',
+  'gid-map': '/proc/self/gid_map',
+  'time-offsets': '/proc/self/timens_offsets',
+};
+
+/** @internal Turns a failed native spawn into the error the user sees. */
+export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string | undefined): unknown {
+  if (!isNativeError(e)) return e;
+  const step = e.nativeStep;
+  const errno = e.nativeErrno;
+  if (step === 'exec') {
+    // Exactly as child_process reports a missing or non-executable program.
+    const err = systemError(errno, { syscall: `spawn ${n.exec.command}`, path: n.exec.command, spawnargs: n.exec.args, step });
+    err.message = `spawn ${n.exec.command} ${err.code}`;
+    return err;
+  }
+  if (step === 'init' && errno === 0) {
+    return libraryError(ErrorCodes.INIT_FAILED, 'nsjs-init ended before it could start the program', { step });
+  }
+  if (step === 'mounts' && e.nativeOp !== undefined) return opError(e.nativeErrno, e.nativeSyscall, e.nativeOp, n);
+  const fields = {
+    syscall: e.nativeSyscall,
+    step,
+    path: step === 'chdir' ? n.exec.cwd : step === 'exec-init' ? initPath : step ? STEP_PATHS[step] : undefined,
+    // nsjs-init's fork of the program hit a process limit (fork says EAGAIN for those).
+    hint: step === 'init' && errno === EAGAIN ? INIT_FORK_HINT : undefined,
+  };
+  const userns = n.namespaces.created.includes('user');
+  const refused =
+    (step === 'clone' && userns && USERNS_REFUSALS.has(errno)) ||
+    ((step === 'uid-map' || step === 'setgroups' || step === 'gid-map') && errno === EPERM);
+  if (refused) return systemError(errno, { ...fields, code: ErrorCodes.USERNS_UNAVAILABLE, hint: userNamespaceHint(errno) });
+  return systemError(errno, fields);
+}
+

@@ -1,0 +1,40 @@
+/**
+ * The setup steps a child runs between clone and exec, in order, as
+ * `err.step` names them. The C list (src-native/core/steps.def) is the
+ * source; test/unit/steps.test.ts fails when this or docs/errors.md differ.
+ * @module
+ */
+
+/** Every setup step, in the order the child runs them. */
+export const SETUP_STEPS = Object.freeze([
+  'error-pipe',
+  'clone',
+  'reset-signals',
+  'die-with-parent',
+  'setns',
+  'unshare',
+  'uid-map',
+  'setgroups',
+  'gid-map',
+  'wait-parent',
+  'set-propagation',
+  'mounts',
+  'sethostname',
+  'setdomainname',
+  'mount-proc',
+  'loopback-up',
+  'time-namespace',
+  'time-offsets',
+  'setsid',
+  'no-new-privs',
+  'identity',
+  'chdir',
+  'stdio',
+  'close-fds',
+  'exec-init',
+  'init',
+  'exec',
+] as const);
+
+/** A setup step (see docs/errors.md for what each does and can fail with). */
+export type SetupStep = (typeof SETUP_STEPS)[number];

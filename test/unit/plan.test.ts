@@ -1,0 +1,136 @@
+// Options in, native plan out: the pure part of a spawn, without the kernel.
+// Also the boundaries around it: unknown option keys, and the glue's refusal
+// of a plan with a missing, mistyped or unknown key.
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, ErrorCodes } from '../../lib';
+import { binding } from '../../lib/binding';
+import { normalizeIsolation } from '../../lib/spawn/options';
+import { buildPlan } from '../../lib/spawn/plan';
+
+const rootless = process.geteuid?.() !== 0;
+const plan = (options: Record<string, unknown>, joins = [] as { fd: number; nstype: number }[]) =>
+  buildPlan(normalizeIsolation('true', [], options, []), joins);
+const MS_REC = 0x4000;
+const MS_PRIVATE = 1 << 18;
+
+describe('buildPlan', () => {
+  it('defaults: pid, mount, uts, ipc, net by clone; private /; /proc; lo; session; no_new_privs; die with parent', () => {
+    const p = plan({});
+    const user = rootless ? CLONE_NEWUSER : 0;
+    expect(p).toMatchObject({
+      cloneFlags: CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | user,
+      unshareFlags: 0,
+      joins: [],
+      propagation: MS_REC | MS_PRIVATE,
+      ops: [],
+      mountProc: true,
+      loopbackUp: true,
+      newSession: true,
+      noNewPrivs: true,
+      dieWithParent: true,
+      useVm: true,
+      execPaths: expect.arrayContaining(['/usr/bin/true']),
+      argv: ['true'],
+    });
+    expect(p).not.toHaveProperty('hostname');
+    expect(p).not.toHaveProperty('timeOffsets');
+  });
+
+  it('namespaces: [] creates none and adds no user namespace, for any caller', () => {
+    expect(plan({ namespaces: [], init: false })).toMatchObject({ cloneFlags: 0, unshareFlags: 0, mountProc: false, loopbackUp: false, setIdentity: false });
+  });
+
+  it('mounts become ops in order, with their paths and flags', () => {
+    const p = plan({
+      mounts: [
+        { type: 'tmpfs', target: '/b', size: 1048576 },
+        { type: 'dir', target: '/b/a', mode: 0o700 },
+        { type: 'bind', source: '/etc', readonly: true },
+        { type: 'bind', source: '/x', target: '/y', optional: true },
+      ],
+    });
+    expect(p.ops).toEqual([
+      { kind: 'tmpfs', target: '/b', data: 'mode=755,size=1048576', mode: 0, readonly: false, optional: false },
+      { kind: 'dir', target: '/b/a', mode: 0o700, readonly: false, optional: false },
+      { kind: 'bind', source: '/etc', target: '/etc', mode: 0, readonly: true, optional: false },
+      { kind: 'bind', source: '/x', target: '/y', mode: 0, readonly: false, optional: true },
+    ]);
+  });
+
+  it('joins go first in the plan; what is created is cloned unless a user namespace is joined', () => {
+    const net = plan({ namespaces: ['uts'], join: { net: 7 } }, [{ fd: 7, nstype: CLONE_NEWNET }]);
+    expect(net).toMatchObject({ cloneFlags: CLONE_NEWUTS | (rootless ? CLONE_NEWUSER : 0), unshareFlags: 0, joins: [{ fd: 7, nstype: CLONE_NEWNET }] });
+    const user = plan({ namespaces: ['uts', 'mount'], join: { user: 5, net: 6 } }, [{ fd: 5, nstype: CLONE_NEWUSER }, { fd: 6, nstype: CLONE_NEWNET }]);
+    expect(user).toMatchObject({ cloneFlags: 0, unshareFlags: CLONE_NEWUTS | CLONE_NEWNS, setIdentity: true, uid: 0, gid: 0 });
+  });
+
+  it('joins in the order user, cgroup, ipc, uts, net, pid, time, mount, whatever the order given', () => {
+    const n = normalizeIsolation('true', [], { namespaces: [], join: { mount: 1, net: 2, user: 3, pid: 4 } }, []);
+    expect(n.namespaces.joined.map((j) => j.type)).toEqual(['user', 'net', 'pid', 'mount']);
+    expect(n.lifecycle.init).toBe(true); // a joined PID namespace runs the program under init
+  });
+});
+
+describe('what normalization refuses', () => {
+  const refuse = (options: Record<string, unknown>) => {
+    try {
+      normalizeIsolation('true', [], options, ['stdio']);
+    } catch (e) {
+      return e as Error & { code: string };
+    }
+    throw new Error('accepted');
+  };
+
+  it('an unknown key, naming the closest known one', () => {
+    const e = refuse({ hostnme: 'x' });
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.message).toMatch(/options\.hostnme.*did you mean 'hostname'/);
+    expect(refuse({ mounts: [{ type: 'bind', source: '/x', readOnly: true }] }).message).toMatch(/readOnly.*did you mean 'readonly'/);
+    expect(refuse({ namespaces: ['user'], user: { uid: 1, gidd: 2 } }).message).toMatch(/options\.user\.gidd.*'gid'/);
+    expect(refuse({ namespaces: ['time'], timeOffsets: { monotonik: 1 } }).message).toMatch(/'monotonic'/);
+    expect(refuse({ join: { network: '/x' } }).message).toMatch(/options\.join\.network.*'net'/);
+    expect(refuse({ zzzzzzzzzz: 1 }).message).not.toMatch(/did you mean/);
+  });
+
+  it('a namespace both created and joined', () => {
+    expect(refuse({ namespaces: ['net'], join: { net: '/proc/1/ns/net' } }).code).toBe('ERR_INVALID_ARG_VALUE');
+  });
+
+  it('a new PID namespace in a joined user namespace is ERR_NSJS_UNSUPPORTED', () => {
+    expect(refuse({ namespaces: ['pid'], join: { user: 3 } }).code).toBe(ErrorCodes.UNSUPPORTED);
+  });
+
+  it('mounts with a propagation that could carry them out, or without a new mount namespace', () => {
+    expect(refuse({ propagation: 'shared', mounts: [{ type: 'tmpfs', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refuse({ mounts: [{ type: 'dir', target: '/x' }] }).message).toMatch(/made on the host/);
+    expect(refuse({ namespaces: ['pid'], init: false, mounts: [] }).code).toBe(ErrorCodes.REQUIRES_NAMESPACE);
+    expect(refuse({ mounts: [{ type: 'bind', source: 'relative' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
+  });
+});
+
+describe('the glue refuses a plan that does not match NativePlan', () => {
+  const good = () => ({ ...plan({ namespaces: [], init: false }), stdio: [0, 1, 2] }) as Record<string, unknown>;
+  const refused = (p: Record<string, unknown>) => {
+    try {
+      binding().spawn(p as never);
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error('the glue accepted it');
+  };
+
+  it('a missing boolean (it must never read as false)', () => {
+    const p = good();
+    delete p.newSession;
+    const e = refused(p);
+    expect(e.name).toBe('TypeError'); // the addon's realm, not jest's: no instanceof
+    expect(e.message).toMatch(/plan\.newSession must be a boolean/);
+  });
+
+  it('a mistyped field, and an unknown key', () => {
+    expect(refused({ ...good(), dieWithParent: 1 }).message).toMatch(/dieWithParent must be a boolean/);
+    expect(refused({ ...good(), noNewPriv: true }).message).toMatch(/unknown key: noNewPriv/);
+    expect(refused({ ...good(), ops: [{ kind: 'bind', target: '/x', mode: 0, readonly: false, optional: false }] }).message).toMatch(/source/);
+  });
+});
