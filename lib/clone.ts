@@ -3,8 +3,8 @@
  * started in new namespaces, set up between clone and exec.
  * @module
  */
-import { binding, initExecutablePath, isNativeError, type NativeExitWatcher } from './binding';
-import { ErrorCodes, libraryError, systemError } from './errors';
+import { binding, initExecutablePath, type NativeExitWatcher } from './binding';
+import { ErrorCodes, isNativeError, libraryError, systemError } from './errors';
 import type { NamespaceName } from './namespaces';
 import { signalName, signalNumber } from './signals';
 import { normalizeIsolation, validateFdList, type IsolationOptions, type NormalizedIsolation } from './spawn/options';

@@ -6,8 +6,6 @@
 import * as os from 'node:os';
 import * as util from 'node:util';
 
-import { isNativeError } from './binding';
-
 /** The stable codes of nsjs's own refusals (errors that are not an errno). */
 export const ErrorCodes = Object.freeze({
   /** A user namespace cannot be entered by a multithreaded process (every Node process is): use spawnIsolated. */
@@ -26,6 +24,8 @@ export const ErrorCodes = Object.freeze({
   INIT_NOT_FOUND: 'ERR_NSJS_INIT_NOT_FOUND',
   /** nsjs-init ended before it could start the program (e.g. killed during setup). */
   INIT_FAILED: 'ERR_NSJS_INIT_FAILED',
+  /** No native binary fits this machine and none was built from source: `hint` says what to install. */
+  NO_BINARY: 'ERR_NSJS_NO_BINARY',
   /** The `signal` option aborted the process. */
   ABORTED: 'ABORT_ERR',
 });
@@ -61,8 +61,8 @@ export class NamespaceError extends Error implements NamespaceErrorFields {
   hint?: string;
   spawnargs?: string[];
 
-  constructor(message: string, fields: NamespaceErrorFields) {
-    super(message);
+  constructor(message: string, fields: NamespaceErrorFields, options?: { cause?: unknown }) {
+    super(message, options);
     Object.defineProperty(this, 'name', { value: 'NamespaceError', enumerable: false, configurable: true });
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) (this as Record<string, unknown>)[k] = v;
   }
@@ -92,8 +92,25 @@ export function systemError(
 }
 
 /** @internal A NamespaceError for one of nsjs's own refusals. */
-export function libraryError(code: string, message: string, extra: Partial<NamespaceErrorFields> = {}): NamespaceError {
-  return new NamespaceError(message, { ...extra, code });
+export function libraryError(
+  code: string,
+  message: string,
+  extra: Partial<NamespaceErrorFields> = {},
+  options?: { cause?: unknown },
+): NamespaceError {
+  return new NamespaceError(message, { ...extra, code }, options);
+}
+
+/** @internal What a native call throws: an Error with these fields, turned into a NamespaceError here. */
+export interface NativeError extends Error {
+  nativeErrno: number;
+  nativeSyscall?: string;
+  nativeStep?: string;
+}
+
+/** @internal By shape, not instanceof: the addon's Error may come from another realm (vm, jest). */
+export function isNativeError(e: unknown): e is NativeError {
+  return typeof e === 'object' && e !== null && typeof (e as Partial<NativeError>).nativeErrno === 'number';
 }
 
 /** @internal Converts what a native call threw; rethrows anything else unchanged. */
