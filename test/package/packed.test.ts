@@ -86,6 +86,16 @@ function installInto(dir: string, tarball: string): { status: number | null; out
   return { status: r.status, output: `${r.stdout}${r.stderr}`, app };
 }
 
+/** The tarball with prebuilds/linux-* taken out. */
+function noPrebuildsTarball(): string {
+  const dir = path.join(work, 'no-prebuilds');
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(dir);
+    execFileSync('sh', ['-c', 'tar -C "$0" -xzf "$1" && rm -r "$0"/package/prebuilds/linux-* && tar -C "$0" -czf "$0/nsjs.tgz" package', dir, tgz]);
+  }
+  return path.join(dir, 'nsjs.tgz');
+}
+
 /** The .node files mapped into the process that runs this snippet (as /proc/self/maps shows). */
 const MAPPED_ADDONS = `[...new Set(require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/)[5]).filter((p) => p && p.endsWith('.node')))]`;
 
@@ -221,10 +231,7 @@ describe('the packed tarball', () => {
   }, 180000);
 
   test('without prebuilds and with no compiler, installs anyway and the first use throws ERR_NSJS_NO_BINARY', () => {
-    const bare2 = path.join(work, 'no-prebuilds');
-    fs.mkdirSync(bare2);
-    execFileSync('sh', ['-c', 'tar -C "$0" -xzf "$1" && rm -r "$0"/package/prebuilds/linux-* && tar -C "$0" -czf "$0/nsjs.tgz" package', bare2, tgz]);
-    const { status, output, app } = installInto('app-no-prebuilds', path.join(bare2, 'nsjs.tgz'));
+    const { status, output, app } = installInto('app-no-prebuilds', noPrebuildsTarball());
     expect(status).toBe(0);
     expect(output).toMatch(/gyp ERR!/); // it did try to build from source
     expect(output).toMatch(/nsjs throws ERR_NSJS_NO_BINARY on first use/);
@@ -248,4 +255,21 @@ describe('the packed tarball', () => {
     });
     expect(seen.message).toContain(seen.hint);
   }, 180000);
+
+  test('a prebuild that is found but does not load is ERR_NSJS_NO_BINARY too, with the loader error as cause', () => {
+    const { app } = installInto('app-wrong-prebuild', noPrebuildsTarball());
+    // An arm64 binary where the x64 one belongs: node-gyp-build picks it by name, dlopen refuses it.
+    const wrong = path.join(app, 'node_modules', 'nsjs', 'prebuilds', 'linux-x64', 'nsjs.glibc.node');
+    fs.mkdirSync(path.dirname(wrong), { recursive: true });
+    fs.copyFileSync(path.join(pkg, 'prebuilds', 'linux-arm64', 'nsjs.glibc.node'), wrong);
+    fs.writeFileSync(path.join(app, 'wrong.js'), `const nsjs = require('nsjs');
+      try { nsjs.clone({ namespaces: ['uts'], command: '/bin/true' }); } catch (e) {
+        console.log(JSON.stringify({ code: e.code, message: e.message, causeCode: e.cause && e.cause.code })); }`);
+    const seen = JSON.parse(execFileSync('node', ['wrong.js'], { cwd: app, env: bare, encoding: 'utf8' }));
+    expect(seen).toEqual({
+      code: 'ERR_NSJS_NO_BINARY',
+      message: expect.stringContaining(`nsjs has no native binary for this machine: ${fs.realpathSync(wrong)} does not load on linux-x64 with glibc: `),
+      causeCode: 'ERR_DLOPEN_FAILED',
+    });
+  }, 60000);
 });
