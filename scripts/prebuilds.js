@@ -48,7 +48,9 @@ function main() {
       const tc = toolchain(arch, libc, fs.mkdtempSync(path.join(scratch, `${arch}-${libc}-`)));
       const env = { ...process.env, ...tc.env, npm_config_nodedir: nodedir() };
       const bin = require.resolve('prebuildify/bin.js', { paths: [root] });
-      run(process.execPath, [bin, '--napi', '--strip', '--tag-libc', `--arch=${arch}`, `--libc=${libc}`, `--strip-bin=${tc.strip}`], env);
+      // --cache: prebuildify's node-gyp devdir, otherwise left behind in the temp dir (unused: nodedir is set).
+      const args = ['--napi', '--strip', '--tag-libc', `--arch=${arch}`, `--libc=${libc}`, `--strip-bin=${tc.strip}`, `--cache=${path.join(scratch, 'cache')}`];
+      run(process.execPath, [bin, ...args], env);
       // nsjs-init calls no libc: the glibc build's serves both.
       if (libc === 'glibc') {
         const init = path.join(prebuilds, `linux-${arch}`, 'nsjs-init');

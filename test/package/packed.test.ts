@@ -53,7 +53,7 @@ beforeAll(() => {
   // Pack from a copy: node-gyp rebuilds build/ once per prebuild.
   const tree = path.join(work, 'tree');
   execFileSync('sh', ['-c', `mkdir "$1" && tar -C "$0" --exclude=./.git --exclude=./node_modules --exclude=./build --exclude=./prebuilds/linux-x64 --exclude=./prebuilds/linux-arm64 -cf - . | tar -C "$1" -xf - && ln -s "$0/node_modules" "$1/node_modules"`, ROOT, tree]);
-  // TMPDIR: prebuildify and the build script leave directories in the temp dir; keep them in ours.
+  // TMPDIR: the build script's scratch dirs go into ours, so nothing outlives the test.
   const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: tree, encoding: 'utf8', env: { ...process.env, TMPDIR: work }, stdio: ['ignore', 'pipe', 'pipe'] })
     .trim()
     .split('\n')
