@@ -73,4 +73,4 @@ function toolchain(arch, libc, scratch) {
   };
 }
 
-module.exports = { toolchain, GNU };
+module.exports = { toolchain };
