@@ -28,7 +28,12 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17"],
-      "defines": ["NAPI_VERSION=8"]
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["nsjs_sanitize==0", {
+          "cflags": ["-include", "<(module_root_dir)/src-native/compat/glibc-floor.h"]
+        }]
+      ]
     },
     {
       "target_name": "nsjs-init",

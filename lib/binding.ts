@@ -6,6 +6,8 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 
+import { noBinaryError } from './no-binary';
+
 /** One setup op, as the child's `mounts` step runs it (src-native/core/ops.def). */
 export interface NativeOp {
   /** The op's kind. */
@@ -115,15 +117,6 @@ export interface NativeExitWatcherConstructor {
   ): NativeExitWatcher;
 }
 
-/** What a native call throws: an Error with these fields, turned into a NamespaceError by errors.ts. */
-export interface NativeError extends Error {
-  nativeErrno: number;
-  nativeSyscall?: string;
-  nativeStep?: string;
-  /** The index of the op that failed, in the mounts step. */
-  nativeOp?: number;
-}
-
 export interface NativeConstants {
   CLONE_NEWNS: number;
   CLONE_NEWUTS: number;
@@ -164,11 +157,18 @@ const loader = require('node-gyp-build') as { (dir: string): unknown; resolve(di
 let addonPath: string | undefined;
 let loaded: NativeBinding | undefined;
 
-/** The addon, loaded on first use so that `import 'nsjs'` never fails on its own. */
+/**
+ * The addon, loaded on first use so that `import 'nsjs'` never fails on its
+ * own. Throws ERR_NSJS_NO_BINARY when no prebuild fits and none was built.
+ */
 export function binding(): NativeBinding {
   if (loaded === undefined) {
-    addonPath = loader.resolve(packageRoot);
-    loaded = loader(packageRoot) as NativeBinding;
+    try {
+      addonPath = loader.resolve(packageRoot);
+      loaded = loader(packageRoot) as NativeBinding;
+    } catch (e) {
+      throw noBinaryError(packageRoot, addonPath, e);
+    }
   }
   return loaded;
 }
@@ -188,9 +188,4 @@ export function initExecutablePath(): string | undefined {
     }
   }
   return initPath ?? undefined;
-}
-
-/** By shape, not instanceof: the addon's Error may come from another realm (vm, jest). */
-export function isNativeError(e: unknown): e is NativeError {
-  return typeof e === 'object' && e !== null && typeof (e as Partial<NativeError>).nativeErrno === 'number';
 }

@@ -6,7 +6,6 @@
 import * as os from 'node:os';
 import * as util from 'node:util';
 
-import { isNativeError } from './binding';
 import type { SetupStep } from './steps';
 
 /** The stable codes of nsjs's own refusals (errors that are not an errno). */
@@ -31,6 +30,8 @@ export const ErrorCodes = Object.freeze({
   INIT_NOT_FOUND: 'ERR_NSJS_INIT_NOT_FOUND',
   /** nsjs-init exited (not by a signal) before it could start the program, without saying why. */
   INIT_FAILED: 'ERR_NSJS_INIT_FAILED',
+  /** No native binary fits this machine and none was built from source: `hint` says what to install. */
+  NO_BINARY: 'ERR_NSJS_NO_BINARY',
   /** The `signal` option aborted the process. */
   ABORTED: 'ABORT_ERR',
 });
@@ -72,8 +73,8 @@ export class NamespaceError extends Error implements NamespaceErrorFields {
   op?: number;
   dest?: string;
 
-  constructor(message: string, fields: NamespaceErrorFields) {
-    super(message);
+  constructor(message: string, fields: NamespaceErrorFields, options?: { cause?: unknown }) {
+    super(message, options);
     Object.defineProperty(this, 'name', { value: 'NamespaceError', enumerable: false, configurable: true });
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) (this as Record<string, unknown>)[k] = v;
   }
@@ -104,8 +105,27 @@ export function systemError(
 }
 
 /** @internal A NamespaceError for one of nsjs's own refusals. */
-export function libraryError(code: string, message: string, extra: Partial<NamespaceErrorFields> = {}): NamespaceError {
-  return new NamespaceError(message, { ...extra, code });
+export function libraryError(
+  code: string,
+  message: string,
+  extra: Partial<NamespaceErrorFields> = {},
+  options?: { cause?: unknown },
+): NamespaceError {
+  return new NamespaceError(message, { ...extra, code }, options);
+}
+
+/** @internal What a native call throws: an Error with these fields, turned into a NamespaceError here. */
+export interface NativeError extends Error {
+  nativeErrno: number;
+  nativeSyscall?: string;
+  nativeStep?: string;
+  /** The index of the op that failed, in the mounts step. */
+  nativeOp?: number;
+}
+
+/** @internal By shape, not instanceof: the addon's Error may come from another realm (vm, jest). */
+export function isNativeError(e: unknown): e is NativeError {
+  return typeof e === 'object' && e !== null && typeof (e as Partial<NativeError>).nativeErrno === 'number';
 }
 
 /** @internal Converts what a native call threw; rethrows anything else unchanged. */

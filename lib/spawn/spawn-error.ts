@@ -5,8 +5,7 @@
  * @internal
  * @module
  */
-import { isNativeError } from '../binding';
-import { ErrorCodes, libraryError, systemError } from '../errors';
+import { ErrorCodes, isNativeError, libraryError, systemError } from '../errors';
 import type { NormalizedIsolation } from './options';
 import { userNamespaceHint } from './userns-hint';
 
