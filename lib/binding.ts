@@ -144,6 +144,8 @@ export interface NativeBinding {
   mountProc(target: string, makePrivate: boolean): boolean;
   socketpair(): [number, number];
   closeFd(fd: number): void;
+  /** The Landlock ABI version, or a negative errno (-EOPNOTSUPP: disabled, -ENOSYS: absent). */
+  landlockAbi(): number;
   spawn(plan: NativePlan): NativeSpawnResult;
   ExitWatcher: NativeExitWatcherConstructor;
   constants: NativeConstants;
@@ -154,7 +156,7 @@ const packageRoot = path.join(__dirname, '..');
 // node-gyp-build picks prebuilds/<platform>-<arch>/ or build/Release/.
 const loader = require('node-gyp-build') as { (dir: string): unknown; resolve(dir: string): string };
 
-let addonPath: string | undefined;
+let resolvedPath: string | undefined;
 let loaded: NativeBinding | undefined;
 
 /**
@@ -164,13 +166,19 @@ let loaded: NativeBinding | undefined;
 export function binding(): NativeBinding {
   if (loaded === undefined) {
     try {
-      addonPath = loader.resolve(packageRoot);
+      resolvedPath = loader.resolve(packageRoot);
       loaded = loader(packageRoot) as NativeBinding;
     } catch (e) {
-      throw noBinaryError(packageRoot, addonPath, e);
+      throw noBinaryError(packageRoot, resolvedPath, e);
     }
   }
   return loaded;
+}
+
+/** The file the addon was loaded from (a prebuild or build/Release); loads it first. */
+export function addonPath(): string {
+  binding();
+  return resolvedPath as string;
 }
 
 let initPath: string | null | undefined;
@@ -178,8 +186,7 @@ let initPath: string | null | undefined;
 /** nsjs-init ships beside the addon it was built with; looked up once, off the spawn path. */
 export function initExecutablePath(): string | undefined {
   if (initPath === undefined) {
-    binding();
-    const candidate = path.join(path.dirname(addonPath as string), 'nsjs-init');
+    const candidate = path.join(path.dirname(addonPath()), 'nsjs-init');
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
       initPath = candidate;

@@ -6,6 +6,7 @@
  * - {@link unshare}, {@link setns}, {@link sethostname}, {@link setdomainname}
  *   and {@link mountProc} act on the calling thread.
  * - {@link namespaceIds} and {@link nsPids} inspect.
+ * - {@link probe} says what this host allows; {@link explain} shows a sandbox as unshare and bwrap lines.
  * @module nsjs
  */
 export { spawnIsolated, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
@@ -29,6 +30,8 @@ export { mountProc } from './mount-proc';
 export { namespaceIds, nsPids, type NamespaceId, type NamespaceIds } from './inspect';
 export { NamespaceError, ErrorCodes, type NamespaceErrorFields } from './errors';
 export { SETUP_STEPS, type SetupStep } from './steps';
+export { probe, type ProbeResult, type ProbeFact, type CgroupFacts, type UserNamespaceSettings } from './probe';
+export { explain, type Explanation, type Equivalent } from './explain';
 export {
   CLONE_NEWCGROUP,
   CLONE_NEWIPC,

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -134,6 +135,13 @@ Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   a.Set(0u, fds[0]);
   a.Set(1u, fds[1]);
   return a;
+}
+
+// The Landlock ABI version (landlock_create_ruleset with the VERSION flag),
+// or -errno: EOPNOTSUPP when Landlock is built but disabled, ENOSYS when absent.
+Napi::Value LandlockAbi(const Napi::CallbackInfo &info) {
+  long abi = syscall(444 /* landlock_create_ruleset, the same on x86_64 and arm64 */, nullptr, 0, 1U << 0);
+  return Napi::Number::New(info.Env(), abi >= 0 ? static_cast<double>(abi) : -static_cast<double>(errno));
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo &info) {
@@ -465,6 +473,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("mountProc", Napi::Function::New(env, MountProc, "mountProc"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("constants", Constants(env));
   InitExitWatcher(env, exports);

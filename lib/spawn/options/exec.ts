@@ -26,6 +26,8 @@ export interface NormalizedExec {
   execPaths: string[];
   argv: string[];
   envp: string[];
+  /** No `env` option: the environment is the caller's own. */
+  inheritsEnv: boolean;
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -69,5 +71,6 @@ export function normalizeExec(command: unknown, args: unknown, o: Record<string,
   const argv0 = o.argv0 ?? command;
   validateString(argv0, 'options.argv0');
   const envp = environment(o.env);
-  return { command, args: [...(argList as string[])], cwd, execPaths: execCandidates(command, envp), argv: [argv0, ...(argList as string[])], envp };
+  const inheritsEnv = o.env === undefined || o.env === null;
+  return { command, args: [...(argList as string[])], cwd, execPaths: execCandidates(command, envp), argv: [argv0, ...(argList as string[])], envp, inheritsEnv };
 }

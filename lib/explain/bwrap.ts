@@ -1,0 +1,55 @@
+/**
+ * The bubblewrap line for a sandbox. bwrap always makes a mount namespace
+ * and needs a root to build: the host's is bound whole (`--dev-bind / /`),
+ * as nsjs's default root is the host's tree.
+ * @internal
+ * @module
+ */
+import type { NormalizedIsolation } from '../spawn/options';
+import { shellLine, type Equivalent } from './quote';
+
+export function bwrapLine(n: NormalizedIsolation): Equivalent {
+  const created = n.namespaces.created;
+  const argv = ['bwrap'];
+  const cannot: string[] = [];
+  for (const t of ['user', 'pid', 'uts', 'ipc', 'net', 'cgroup'] as const) if (created.includes(t)) argv.push(`--unshare-${t}`);
+  if (!created.includes('mount')) cannot.push('no mount namespace: bwrap always makes one');
+  if (created.includes('time')) cannot.push('time namespace: bwrap has none');
+  argv.push('--dev-bind', '/', '/');
+  if (n.mounts.mountProc) argv.push('--proc', '/proc');
+  if (n.mounts.propagation !== 0x4000 + (1 << 18)) cannot.push("propagation: bwrap makes the mounts it copies slaves of the host's, always");
+  for (const op of n.mounts.ops) {
+    if (op.kind === 'tmpfs') {
+      const size = /size=(\d+)/.exec(op.data ?? '')?.[1];
+      const mode = /mode=([0-7]+)/.exec(op.data ?? '')?.[1];
+      if (size) argv.push('--size', size);
+      if (mode && mode !== '755') argv.push('--perms', mode.padStart(4, '0'));
+      argv.push('--tmpfs', op.target);
+    } else if (op.kind === 'dir') {
+      argv.push('--perms', op.mode.toString(8).padStart(4, '0'), '--dir', op.target);
+    } else {
+      argv.push(`--${op.readonly ? 'ro-' : ''}bind${op.optional ? '-try' : ''}`, op.source as string, op.target);
+    }
+  }
+  if (n.uts.hostname !== undefined) argv.push('--hostname', n.uts.hostname);
+  if (n.uts.domainname !== undefined) cannot.push('domainname: bwrap has no flag for it');
+  if (n.identity.setIdentity || (created.includes('user') && n.identity.uidMap)) argv.push('--uid', String(n.identity.uid), '--gid', String(n.identity.gid));
+  if (n.identity.mapsByParent) cannot.push("host root's unprivileged ids: bwrap, run as root, maps root to root (use it unprivileged, or --userns)");
+  if (n.namespaces.joined.length) cannot.push(`join: bwrap joins only user and PID namespaces (--userns FD, --pidns FD); asked: ${n.namespaces.joined.map((j) => j.type).join(', ')}`);
+  if (n.lifecycle.dieWithParent) argv.push('--die-with-parent');
+  if (n.lifecycle.newSession) argv.push('--new-session');
+  if (!n.lifecycle.noNewPrivs) cannot.push('noNewPrivileges: false: bwrap always sets no_new_privs');
+  if (!n.loopbackUp && created.includes('net')) cannot.push('loopback: false: bwrap always brings lo up');
+  if (!n.lifecycle.init && created.includes('pid')) argv.push('--as-pid-1');
+  if (n.exec.cwd !== undefined) argv.push('--chdir', n.exec.cwd);
+  if (!n.exec.inheritsEnv) {
+    argv.push('--clearenv');
+    for (const kv of n.exec.envp) {
+      const i = kv.indexOf('=');
+      argv.push('--setenv', kv.slice(0, i), kv.slice(i + 1));
+    }
+  }
+  if (n.exec.argv[0] !== n.exec.command) argv.push('--argv0', n.exec.argv[0]);
+  argv.push('--', n.exec.command, ...n.exec.args);
+  return { argv, line: shellLine(argv), cannot };
+}
