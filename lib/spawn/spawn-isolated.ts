@@ -8,6 +8,7 @@ import { killSignalOption } from '../signals';
 import { optionsObject } from '../validate';
 import { IsolatedProcess } from './isolated-process';
 import { normalizeIsolation, type IsolationOptions } from './options';
+import { normalizeOutputOptions, type OutputEncoding } from './options/output';
 import { normalizeStdio, openStdio, type StdioOption } from './stdio';
 
 /** Options of {@link spawnIsolated}. */
@@ -20,7 +21,28 @@ export interface SpawnIsolatedOptions extends IsolationOptions {
   killSignal?: NodeJS.Signals | number;
   /** Aborting it kills the sandbox and emits an AbortError. */
   signal?: AbortSignal;
+  /**
+   * How `result.stdout`/`stderr` are decoded, as in child_process.exec:
+   * `'buffer'` gives Buffers (binary output intact), any other Buffer
+   * encoding (`'latin1'`, `'hex'`, `'base64'`…) gives strings. An unknown
+   * name is refused rather than silently giving Buffers.
+   * @default 'utf8'
+   */
+  encoding?: OutputEncoding;
+  /**
+   * The most bytes `result` buffers from stdout, and as many from stderr
+   * (counted before decoding). Past it, as in child_process.exec, the
+   * sandbox gets `killSignal` and `result` rejects with a RangeError whose
+   * code is `ERR_CHILD_PROCESS_STDIO_MAXBUFFER`, carrying the output up to
+   * the limit. `Infinity` for no bound. Only output read through `result`
+   * counts.
+   * @default 100_000_000 (execa's; child_process.exec's is 1 MiB)
+   */
+  maxBuffer?: number;
 }
+
+/** What `result.stdout`/`stderr` are for an `encoding`: Buffers for `'buffer'`, else strings. */
+export type OutputOf<E> = E extends 'buffer' ? Buffer : string;
 
 /**
  * Starts `command` in new namespaces, by default PID, mount (with a private
@@ -39,13 +61,20 @@ export interface SpawnIsolatedOptions extends IsolationOptions {
  * const { stdout, exitCode } = await child.result;
  * ```
  */
-export function spawnIsolated(command: string, args?: readonly string[], options?: SpawnIsolatedOptions): IsolatedProcess;
-export function spawnIsolated(command: string, options?: SpawnIsolatedOptions): IsolatedProcess;
+export function spawnIsolated<O extends SpawnIsolatedOptions = SpawnIsolatedOptions & { encoding?: 'utf8' }>(
+  command: string,
+  args?: readonly string[],
+  options?: O,
+): IsolatedProcess<OutputOf<O['encoding']>>;
+export function spawnIsolated<O extends SpawnIsolatedOptions = SpawnIsolatedOptions & { encoding?: 'utf8' }>(
+  command: string,
+  options?: O,
+): IsolatedProcess<OutputOf<O['encoding']>>;
 export function spawnIsolated(
   command: string,
   argsOrOptions?: readonly string[] | SpawnIsolatedOptions,
   maybeOptions?: SpawnIsolatedOptions,
-): IsolatedProcess {
+): IsolatedProcess<string | Buffer> {
   let args: unknown = argsOrOptions;
   let options: unknown = maybeOptions;
   if (argsOrOptions !== undefined && argsOrOptions !== null && !Array.isArray(argsOrOptions)) {
@@ -56,6 +85,7 @@ export function spawnIsolated(
   const o = optionsObject(options);
   const n = normalizeIsolation(command, args, o);
   const slots = normalizeStdio(o.stdio);
+  const output = normalizeOutputOptions(o);
   const timeout = o.timeout ?? 0;
   // Any non-integer, '5' included, is a RangeError, as child_process has it.
   // Above 2^31-1 child_process would fire after 1 ms; nsjs refuses instead.
@@ -75,7 +105,7 @@ export function spawnIsolated(
     failed._failSpawn(e);
     return failed;
   }
-  const child = new IsolatedProcess(command, n.plan.argv, stdio.streams);
+  const child = new IsolatedProcess<string | Buffer>(command, n.plan.argv, stdio.streams, output);
   try {
     const cloned = cloneNormalized(n, stdio.childFds);
     stdio.closeChildSide();
