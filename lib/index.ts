@@ -8,7 +8,8 @@
  * - {@link namespaceIds} and {@link nsPids} inspect.
  * @module nsjs
  */
-export { spawnIsolated, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
+export { spawnIsolated, type OutputOf, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
+export type { OutputEncoding } from './spawn/options/output';
 export { IsolatedProcess, type IsolatedResult } from './spawn/isolated-process';
 export type { StdioOption, StdioSlot } from './spawn/stdio';
 export { DEFAULT_NAMESPACES, type IsolationOptions, type TimeOffsets, type UserMapping } from './spawn/options';

@@ -61,15 +61,13 @@ export type OutputOf<E> = E extends 'buffer' ? Buffer : string;
  * const { stdout, exitCode } = await child.result;
  * ```
  */
-export function spawnIsolated<O extends SpawnIsolatedOptions = SpawnIsolatedOptions & { encoding?: 'utf8' }>(
+export function spawnIsolated(command: string, args?: readonly string[]): IsolatedProcess;
+export function spawnIsolated<O extends SpawnIsolatedOptions>(
   command: string,
-  args?: readonly string[],
+  args: readonly string[] | undefined,
   options?: O,
 ): IsolatedProcess<OutputOf<O['encoding']>>;
-export function spawnIsolated<O extends SpawnIsolatedOptions = SpawnIsolatedOptions & { encoding?: 'utf8' }>(
-  command: string,
-  options?: O,
-): IsolatedProcess<OutputOf<O['encoding']>>;
+export function spawnIsolated<O extends SpawnIsolatedOptions>(command: string, options?: O): IsolatedProcess<OutputOf<O['encoding']>>;
 export function spawnIsolated(
   command: string,
   argsOrOptions?: readonly string[] | SpawnIsolatedOptions,
