@@ -207,12 +207,16 @@ describe('#16 async-signal safety', () => {
   it(`${spawns} spawns while 4 Workers hammer malloc and the threadpool does fs I/O: every child reaches exec`, async () => {
     const r = await runNode(`
       const { Worker } = require('worker_threads');
-      const hammer = 'const big = JSON.stringify(Array.from({ length: 20000 }, (_, i) => ({ i, s: "x".repeat(20) }))); for (;;) JSON.parse(big);';
-      const workers = Array.from({ length: 4 }, () => new Worker(hammer, { eval: true }));
+      // The workers stop on a shared flag: Node 20.20's terminate() can wait
+      // for ever on a worker inside JSON.parse (seen without nsjs loaded).
+      const hammer = 'const stop = require("worker_threads").workerData; const big = JSON.stringify(Array.from({ length: 20000 }, (_, i) => ({ i, s: "x".repeat(20) }))); while (!Atomics.load(stop, 0)) JSON.parse(big);';
+      const stop = new Int32Array(new SharedArrayBuffer(4));
+      const workers = Array.from({ length: 4 }, () => new Worker(hammer, { eval: true, workerData: stop }));
       const io = setInterval(() => require('fs').readFile('/etc/passwd', () => {}), 1);
       let ok = 0;
       await Promise.all(Array.from({ length: ${spawns} }, () => nsjs.spawnIsolated('/bin/true', [], { stdio: 'ignore', timeout: 20000, namespaces: ['uts'] }).result.then((r) => { if (r.exitCode === 0) ok++; })));
       clearInterval(io);
+      Atomics.store(stop, 0, 1);
       await Promise.all(workers.map((w) => w.terminate()));
       report({ ok });`, { timeoutMs: 60000 });
     expectClean(r);
