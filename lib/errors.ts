@@ -190,6 +190,11 @@ export function outOfRange(name: string, range: string, value: unknown): RangeEr
   );
 }
 
+/** @internal ERR_CHILD_PROCESS_STDIO_MAXBUFFER, as child_process.exec rejects when output passes `maxBuffer`. */
+export function maxBufferExceeded(stream: 'stdout' | 'stderr'): RangeError & { code: string } {
+  return withCode(new RangeError(`${stream} maxBuffer length exceeded`), 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER');
+}
+
 /** @internal ERR_UNKNOWN_SIGNAL, as child_process throws it for a signal it does not know. */
 export function unknownSignal(value: unknown): TypeError {
   return withCode(new TypeError(`Unknown signal: ${String(value)}`), 'ERR_UNKNOWN_SIGNAL');

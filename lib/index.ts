@@ -9,7 +9,8 @@
  * - {@link probe} says what this host allows; {@link explain} shows a sandbox as unshare and bwrap lines.
  * @module nsjs
  */
-export { spawnIsolated, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
+export { spawnIsolated, type OutputOf, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
+export type { OutputEncoding } from './spawn/options/output';
 export { IsolatedProcess, type IsolatedResult } from './spawn/isolated-process';
 export type { StdioOption, StdioSlot } from './spawn/stdio';
 export type { IsolationOptions } from './spawn/options';

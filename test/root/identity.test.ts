@@ -14,7 +14,7 @@ import { expectClean, runNode } from '../helpers/run-node';
 const WITH_USER = ['pid', 'mount', 'uts', 'ipc', 'net', 'user'] as const;
 
 /** A directory anyone may write to, removed afterwards, and what the sandbox's file there is owned by. */
-async function ownerOfFileMadeInside(options: SpawnIsolatedOptions = {}): Promise<{ owner: string; out: string }> {
+async function ownerOfFileMadeInside(options: Omit<SpawnIsolatedOptions, 'encoding'> = {}): Promise<{ owner: string; out: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-owner-'));
   try {
     fs.chmodSync(dir, 0o1777);
