@@ -193,6 +193,9 @@ describe('the packed tarball', () => {
       addons: [path.join(fs.realpathSync(app), 'node_modules', 'nsjs', 'prebuilds', 'linux-x64', 'nsjs.glibc.node')],
     });
     expect(execFileSync('node', ['esm.mjs'], { cwd: app, env: bare, encoding: 'utf8' })).toBe('esm packed function\n');
+    // The command, as the README's first screen has it (a user's PATH: hostname(1) runs inside).
+    const userPath = { ...bare, PATH: `${bare.PATH}:/usr/bin:/bin` };
+    expect(execFileSync('npx', ['nsjs', 'run', '--hostname', 'box', '--', 'hostname'], { cwd: app, env: userPath, encoding: 'utf8' })).toBe('box\n');
   }, 120000);
 
   testArm64("loads the linux-arm64 glibc prebuild in Debian's arm64 Node under qemu-aarch64-static", () => {
