@@ -62,11 +62,13 @@ export interface HostVerdict {
   reason: string;
 }
 
-/** Decides with every reliable signal there is, in order; see docs/in-process.md. */
+/** Decides with every reliable signal there is, in order (docs/in-process.md): the initial namespace's fixed inode, PID 1's link, namespaces made here, mount ids. */
 export function hostNamespaceVerdict(type: NamespaceName): HostVerdict {
   const proc = NAMESPACES[type].procName;
   const mine = inodeOf(`/proc/thread-self/ns/${proc}`);
   if (mine === undefined) return { inHost: undefined, reason: `/proc/thread-self/ns/${proc} is not readable` };
+  // The initial namespace is the host's whatever PID 1 of this /proc is in.
+  if (INITIAL_INODES[type] === mine) return { inHost: true, reason: `it is the initial ${type} namespace` };
   let pid1Problem: string;
   try {
     const m = /\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/1/ns/${proc}`));
@@ -75,7 +77,6 @@ export function hostNamespaceVerdict(type: NamespaceName): HostVerdict {
   } catch (e) {
     pid1Problem = `/proc/1/ns/${proc} is not readable (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
   }
-  if (INITIAL_INODES[type] === mine) return { inHost: true, reason: `it is the initial ${type} namespace` };
   if (madeHere.has(`${type}:${mine}`)) return { inHost: false, reason: 'unshare() made it in this process' };
   if (type === 'mount') {
     const pid1 = mountIds('/proc/1/mountinfo');

@@ -178,7 +178,11 @@ const char *const kPlanKeys[] = {
   "argv", "envp", "initPath"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
-  Napi::Array names = o.GetPropertyNames();
+  napi_value raw;
+  if (napi_get_all_property_names(o.Env(), o, napi_key_own_only, static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+                                  napi_key_numbers_to_strings, &raw) != napi_ok)
+    return Fail(o.Env(), "cannot list the plan's keys");
+  Napi::Array names(o.Env(), raw);
   for (uint32_t i = 0; i < names.Length(); i++) {
     std::string name = names.Get(i).As<Napi::String>().Utf8Value();
     bool known = false;
@@ -188,8 +192,14 @@ bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char
   return true;
 }
 
+// A plan key's value, own properties only: a polluted Object.prototype must
+// never supply a field (e.g. initPath) the plan left out.
+Napi::Value Own(Napi::Object o, const char *key) {
+  return o.HasOwnProperty(key) ? o.Get(key) : o.Env().Undefined();
+}
+
 bool ReadString(Napi::Object o, const char *key, std::string *out, bool *present) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   *present = !v.IsUndefined();
   if (!*present) return true;
   if (!v.IsString()) return Fail(o.Env(), "plan field must be a string");
@@ -199,7 +209,7 @@ bool ReadString(Napi::Object o, const char *key, std::string *out, bool *present
 }
 
 bool ReadStrings(Napi::Object o, const char *key, std::vector<std::string> *out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsArray()) return Fail(o.Env(), "plan field must be an array of strings");
   Napi::Array a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
@@ -218,7 +228,7 @@ bool FailKey(Napi::Env env, const char *key, const char *what) {
 }
 
 bool ReadInt(Napi::Object o, const char *key, int *out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsNumber()) return FailKey(o.Env(), key, "a 32-bit integer");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != static_cast<int>(d))
@@ -228,7 +238,7 @@ bool ReadInt(Napi::Object o, const char *key, int *out) {
 }
 
 bool ReadId(Napi::Object o, const char *key, unsigned *out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsNumber()) return FailKey(o.Env(), key, "an id (0 .. 2^32-2)");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0 && d <= 4294967294.0) || d != static_cast<double>(static_cast<unsigned>(d)))
@@ -238,7 +248,7 @@ bool ReadId(Napi::Object o, const char *key, unsigned *out) {
 }
 
 bool ReadBool(Napi::Object o, const char *key, int *out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsBoolean()) return FailKey(o.Env(), key, "a boolean");
   *out = v.As<Napi::Boolean>().Value() ? 1 : 0;
   return true;
@@ -272,7 +282,7 @@ const int kNamespaceBits =
 
 // joins: [{ fd, nstype }] — nstype one CLONE_NEW* bit (CLONE_NEWTIME too).
 bool ReadJoins(Napi::Object o, PlanStorage *st) {
-  Napi::Value v = o.Get("joins");
+  Napi::Value v = Own(o, "joins");
   if (!v.IsArray()) return FailKey(o.Env(), "joins", "an array of { fd, nstype }");
   Napi::Array a = v.As<Napi::Array>();
   const char *const keys[] = {"fd", "nstype"};
@@ -293,7 +303,7 @@ bool ReadJoins(Napi::Object o, PlanStorage *st) {
 
 // ops: [{ kind, target, source?, data?, mode, readonly, optional }]
 bool ReadOps(Napi::Object o, PlanStorage *st) {
-  Napi::Value v = o.Get("ops");
+  Napi::Value v = Own(o, "ops");
   if (!v.IsArray()) return FailKey(o.Env(), "ops", "an array of ops");
   Napi::Array a = v.As<Napi::Array>();
   const char *const keys[] = {"kind", "target", "source", "data", "mode", "readonly", "optional"};
@@ -365,7 +375,7 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
     return Fail(o.Env(), "setIdentity is only for a new or joined user namespace");
   if (st->exec_paths.empty() || st->argv.empty()) return Fail(o.Env(), "execPaths and argv must not be empty");
 
-  Napi::Value stdio = o.Get("stdio");
+  Napi::Value stdio = Own(o, "stdio");
   if (!stdio.IsArray()) return Fail(o.Env(), "plan.stdio must be an array of fds");
   Napi::Array sa = stdio.As<Napi::Array>();
   for (uint32_t i = 0; i < sa.Length(); i++) {

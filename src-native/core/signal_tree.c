@@ -129,7 +129,9 @@ static void walk_below(struct walk *w, pid_t pid, int pidfd, int depth) {
   for (size_t i = 0; i < n; i++) {
     int fd = (int)syscall(SYS_pidfd_open, kids[i], 0);
     if (fd < 0) continue;
-    if (parent_of(kids[i]) == pid && alive(fd)) {
+    /* The parent checked again after the match: had it died and its pid been
+     * reused, the match could name a stranger's child. */
+    if (parent_of(kids[i]) == pid && alive(pidfd) && alive(fd)) {
       give(w, kids[i], fd);
       walk_below(w, kids[i], fd, depth + 1);
     }

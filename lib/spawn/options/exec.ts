@@ -5,8 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 
-import { invalidArgType, invalidArgValue } from '../../errors';
-import { validateNonEmptyString, validateObject, validateString } from '../../validate';
+import { invalidArgValue } from '../../errors';
+import { snapshotArray, validateNonEmptyString, validateObject, validateString } from '../../validate';
 
 /** Options of the exec family (as child_process.spawn has them). */
 export interface ExecOptions {
@@ -60,8 +60,7 @@ function execCandidates(command: string, envp: string[]): string[] {
 /** @internal */
 export function normalizeExec(command: unknown, args: unknown, o: Record<string, unknown>): NormalizedExec {
   validateNonEmptyString(command, 'command');
-  const argList = args === undefined || args === null ? [] : args;
-  if (!Array.isArray(argList)) throw invalidArgType('args', 'an instance of Array', args);
+  const argList = args === undefined || args === null ? [] : snapshotArray(args, 'args');
   argList.forEach((a, i) => validateString(a, `args[${i}]`));
   let cwd: string | undefined;
   if (o.cwd !== undefined) {

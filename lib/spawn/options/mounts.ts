@@ -7,7 +7,7 @@
 import type { NativeOp } from '../../binding';
 import { invalidArgType, invalidArgValue, outOfRange } from '../../errors';
 import { propagationFlags, type Propagation } from '../../propagation';
-import { validateInteger, validateNonEmptyString, validateObject } from '../../validate';
+import { snapshotArray, snapshotObject, validateInteger, validateNonEmptyString } from '../../validate';
 import { rejectUnknownKeys } from './keys';
 import { requireCreated, type NormalizedNamespaces } from './namespaces';
 import { optionalBoolean } from './values';
@@ -95,8 +95,8 @@ function mode(value: unknown, name: string): number {
 }
 
 /** @internal One entry as the op the child runs. */
-export function mountOp(entry: unknown, name: string): NativeOp {
-  validateObject(entry, name);
+export function mountOp(value: unknown, name: string): NativeOp {
+  const entry = snapshotObject(value, name);
   const type = entry.type;
   if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(ENTRY_KEYS, type)) {
     throw invalidArgValue(`${name}.type`, type, `must be one of ${Object.keys(ENTRY_KEYS).map((k) => `'${k}'`).join(', ')}`);
@@ -137,12 +137,12 @@ export function normalizeMounts(o: Record<string, unknown>, ns: NormalizedNamesp
   const ops: NativeOp[] = [];
   if (o.mounts !== undefined) {
     requireCreated(ns, 'mount', 'mounts');
-    if (!Array.isArray(o.mounts)) throw invalidArgType('options.mounts', 'an instance of Array', o.mounts);
+    const mounts = snapshotArray(o.mounts, 'options.mounts');
     // A mount under a shared "/" would be seen by its peers, the host's too.
-    if (o.mounts.length > 0 && propagation !== (MS_REC | MS_PRIVATE) && propagation !== (MS_REC | MS_SLAVE)) {
+    if (mounts.length > 0 && propagation !== (MS_REC | MS_PRIVATE) && propagation !== (MS_REC | MS_SLAVE)) {
       throw invalidArgValue('options.propagation', o.propagation, "must be 'private' or 'slave' with `mounts` (nothing nsjs mounts may be seen outside)");
     }
-    o.mounts.forEach((entry, i) => {
+    mounts.forEach((entry, i) => {
       const op = mountOp(entry, `options.mounts[${i}]`);
       // mkdir on a host directory would be seen outside, also after a failed spawn.
       const inTmpfs = ops.some((t) => t.kind === 'tmpfs' && op.target.startsWith(`${t.target.replace(/\/$/, '')}/`));

@@ -4,7 +4,7 @@
  */
 import { ErrorCodes, invalidArgType, invalidArgValue, libraryError } from '../../errors';
 import { NAMESPACE_NAMES, type NamespaceName } from '../../namespaces';
-import { validateFd, validateNamespaceList, validateNonEmptyString, validateObject } from '../../validate';
+import { namespaceList, snapshotObject, validateFd, validateNonEmptyString } from '../../validate';
 import { rejectUnknownKeys } from './keys';
 
 /** The namespaces {@link spawnIsolated} creates when `namespaces` is omitted. */
@@ -54,15 +54,13 @@ export interface NormalizedNamespaces {
 const JOIN_ORDER: readonly NamespaceName[] = ['user', 'cgroup', 'ipc', 'uts', 'net', 'pid', 'time', 'mount'];
 
 export function normalizeNamespaces(o: Record<string, unknown>): NormalizedNamespaces {
-  const requested = o.namespaces === undefined ? [...DEFAULT_NAMESPACES] : o.namespaces;
-  validateNamespaceList(requested, 'options.namespaces');
-  const created = [...new Set<NamespaceName>(requested as NamespaceName[])];
+  const requested = o.namespaces === undefined ? [...DEFAULT_NAMESPACES] : namespaceList(o.namespaces, 'options.namespaces');
+  const created = [...new Set<NamespaceName>(requested)];
 
   const joined: JoinSpec[] = [];
   if (o.join !== undefined) {
-    validateObject(o.join, 'options.join');
-    rejectUnknownKeys(o.join, NAMESPACE_NAMES, 'options.join');
-    const join = o.join as Record<string, unknown>;
+    const join = snapshotObject(o.join, 'options.join');
+    rejectUnknownKeys(join, NAMESPACE_NAMES, 'options.join');
     for (const type of JOIN_ORDER) {
       const target = join[type];
       if (target === undefined) continue;
