@@ -28,7 +28,9 @@ export interface NativeOp {
 
 /** An existing namespace to join: an fd the parent opened, and its CLONE_NEW* type. */
 export interface NativeJoin {
+  /** An fd of the namespace file, opened by the parent. */
   fd: number;
+  /** Its CLONE_NEW* type, as NS_GET_NSTYPE said. */
   nstype: number;
 }
 
@@ -48,6 +50,7 @@ export interface NativePlan {
   unshareFlags: number;
   /** Written to /proc/PID/uid_map: one "inside outside count" line; with gidMap, or neither. */
   uidMap?: string;
+  /** Written to /proc/PID/gid_map, as uidMap. */
   gidMap?: string;
   /** Write "deny" to /proc/PID/setgroups before gid_map (what an unprivileged caller must do). */
   denySetgroups: boolean;
@@ -57,7 +60,9 @@ export interface NativePlan {
   setIdentity: boolean;
   /** With setIdentity, setgroups([]) first: 0 keep the groups, 1 drop them or fail, 2 drop them where the namespace allows (a joined one may deny setgroups). */
   clearGroups: 0 | 1 | 2;
+  /** The uid inside, with setIdentity. */
   uid: number;
+  /** The gid inside, with setIdentity. */
   gid: number;
   /** mount(NULL, "/", NULL, flags) in the new mount namespace first: MS_REC|MS_PRIVATE &c.; 0 leaves it. */
   propagation: number;
@@ -65,6 +70,7 @@ export interface NativePlan {
   ops: NativeOp[];
   /** sethostname / setdomainname inside the new UTS namespace. */
   hostname?: string;
+  /** setdomainname inside the new UTS namespace. */
   domainname?: string;
   /** A fresh proc on /proc, made private first. */
   mountProc: boolean;
@@ -72,8 +78,11 @@ export interface NativePlan {
   loopbackUp: boolean;
   /** unshare(CLONE_NEWTIME) and write these offsets ('' for none); absent: no time namespace. */
   timeOffsets?: string;
+  /** setsid() before exec. */
   newSession: boolean;
+  /** PR_SET_NO_NEW_PRIVS before exec. */
   noNewPrivs: boolean;
+  /** PR_SET_PDEATHSIG(SIGKILL), tied to a thread that lives as long as the process. */
   dieWithParent: boolean;
   /** chdir() there, as the program's identity. */
   cwd?: string;
@@ -81,7 +90,9 @@ export interface NativePlan {
   stdio: number[];
   /** execvp's PATH candidates, tried in order. */
   execPaths: string[];
+  /** The program's argv, argv[0] included. */
   argv: string[];
+  /** The program's whole environment, "KEY=value" each. */
   envp: string[];
   /** nsjs-init, when the program runs under it. */
   initPath?: string;

@@ -31,8 +31,22 @@ export { mountProc } from './mount-proc';
 export { namespaceIds, nsPids, type NamespaceId, type NamespaceIds } from './inspect';
 export { NamespaceError, ErrorCodes, type NamespaceErrorFields } from './errors';
 export { SETUP_STEPS, type SetupStep } from './steps';
-export { probe, type ProbeResult, type ProbeFact, type CgroupFacts, type UserNamespaceSettings } from './probe';
-export { explain, type Explanation, type Equivalent } from './explain';
+export {
+  probe,
+  type ProbeResult,
+  type ProbeFact,
+  type CgroupFacts,
+  type UserNamespaceSettings,
+  type UserNamespaceFact,
+  type LandlockFact,
+  type SubordinateIdsFact,
+  type SubordinateRange,
+  type BinaryFact,
+  type HostFacts,
+} from './probe';
+export { explain, type Explanation, type Equivalent, type ExplainedJoin } from './explain';
+export type { PlanWithoutFds } from './spawn/plan';
+export type { NativePlan, NativeOp, NativeJoin } from './binding';
 export {
   CLONE_NEWCGROUP,
   CLONE_NEWIPC,

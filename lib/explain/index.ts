@@ -13,6 +13,14 @@ import { unshareLine } from './unshare';
 
 export type { Equivalent } from './quote';
 
+/** A namespace the plan joins, by the target given (fds are opened at spawn time). */
+export interface ExplainedJoin {
+  /** The namespace type. */
+  type: string;
+  /** The path or fd given in `join`. */
+  target: string | number;
+}
+
 /** What {@link explain} returns. */
 export interface Explanation {
   /** util-linux unshare(1), with a short `sh -c` prefix for hostname and `lo`. */
@@ -20,7 +28,10 @@ export interface Explanation {
   /** bubblewrap. */
   bwrap: Equivalent;
   /** The plan the child would run (joins by their targets: fds are opened at spawn time). */
-  plan: Omit<PlanWithoutFds, 'joins'> & { joins: { type: string; target: string | number }[] };
+  plan: Omit<PlanWithoutFds, 'joins'> & {
+    /** The namespaces joined, in order. */
+    joins: ExplainedJoin[];
+  };
 }
 
 /**

@@ -6,6 +6,7 @@
 
 /** Whether something works on this host for this caller. */
 export interface ProbeFact {
+  /** It works. */
   ok: boolean;
   /** Why: what was tried or read. */
   reason: string;

@@ -17,11 +17,52 @@ import { userNamespaceFact, userNamespaceSettings, type UserNamespaceSettings } 
 export type { ProbeFact } from './fact';
 export type { CgroupFacts } from './cgroup';
 export type { UserNamespaceSettings } from './userns';
+export type { SubordinateRange } from '../spawn/options/identity';
+
+/** {@link ProbeResult.userNamespaces}: the fact, and the settings it was judged by. */
+export interface UserNamespaceFact extends ProbeFact {
+  /** The sysctls and AppArmor state as read. */
+  settings: UserNamespaceSettings;
+}
+
+/** {@link ProbeResult.landlock}. */
+export interface LandlockFact extends ProbeFact {
+  /** The Landlock ABI version, when there is one. */
+  abi?: number;
+}
+
+/** {@link ProbeResult.subordinateIds}. */
+export interface SubordinateIdsFact extends ProbeFact {
+  /** Where newuidmap is, if on PATH. */
+  newuidmap?: string;
+  /** This user's first range in /etc/subuid. */
+  uids?: SubordinateRange;
+  /** This user's first range in /etc/subgid. */
+  gids?: SubordinateRange;
+}
+
+/** {@link ProbeResult.binary}. */
+export interface BinaryFact extends ProbeFact {
+  /** The addon file loaded (a prebuild, or build/Release). */
+  path?: string;
+}
+
+/** {@link ProbeResult.host}. */
+export interface HostFacts {
+  /** `uname -r`. */
+  kernel: string;
+  /** Node's `process.arch`. */
+  arch: string;
+  /** The caller's effective uid. */
+  uid: number;
+  /** 'host-root', 'userns-root' or 'unprivileged' (docs/security.md, "Which host ids a sandbox runs as"). */
+  caller: string;
+}
 
 /** What {@link probe} found. */
 export interface ProbeResult {
   /** Can this caller create a user namespace (a clone tried), and which setting forbids it if not. */
-  userNamespaces: ProbeFact & { settings: UserNamespaceSettings };
+  userNamespaces: UserNamespaceFact;
   /** Each namespace type, tried alone in a throwaway child (with a user namespace when not root). */
   namespaces: Record<NamespaceName, ProbeFact>;
   /** pidfds (Linux 5.3): nsjs watches and signals its children through them; nothing works without. */
@@ -33,13 +74,13 @@ export interface ProbeResult {
   /** seccomp filters (SECCOMP_MODE_FILTER), by the kernel's own report. */
   seccomp: ProbeFact;
   /** Landlock and its ABI version (landlock_create_ruleset), usable without privileges or namespaces. */
-  landlock: ProbeFact & { abi?: number };
+  landlock: LandlockFact;
   /** newuidmap/newgidmap (Debian `uidmap`) and this user's ranges in /etc/subuid and /etc/subgid. */
-  subordinateIds: ProbeFact & { newuidmap?: string; uids?: SubordinateRange; gids?: SubordinateRange };
+  subordinateIds: SubordinateIdsFact;
   /** The native binary in use. */
-  binary: ProbeFact & { path?: string };
+  binary: BinaryFact;
   /** Kernel release, architecture, caller. */
-  host: { kernel: string; arch: string; uid: number; caller: string };
+  host: HostFacts;
 }
 
 function kernelAtLeast(major: number, minor: number): boolean {

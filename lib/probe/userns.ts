@@ -7,6 +7,7 @@ import { readTrimmed, type ProbeFact } from './fact';
 
 /** The sysctls and LSM state that decide user namespaces, as read. */
 export interface UserNamespaceSettings {
+  /** user.max_user_namespaces (0 forbids them for everyone). */
   maxUserNamespaces?: number;
   /** Debian/Ubuntu's kernel.unprivileged_userns_clone (absent on other kernels). */
   unprivilegedUsernsClone?: number;

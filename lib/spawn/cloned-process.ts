@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 
 import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin } from '../binding';
-import { ErrorCodes, fromFsError, fromNative, libraryError, systemError } from '../errors';
+import { ErrorCodes, fromNative, libraryError, systemError } from '../errors';
+import { openNamespaceFile } from '../ns-file';
 import { nsPids } from '../inspect';
 import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
 import { killArgument, signalName } from '../signals';
@@ -24,6 +25,12 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * A process started by {@link clone}. Its exit is watched on the event loop
+ * through its pidfd, and it is reaped by nsjs (never by `waitpid(-1)`, so
+ * `child_process` keeps working beside it). `namespaces` lists the types
+ * created for it; {@link IsolatedProcess.namespaces} gives their ids.
+ */
 export class ClonedProcess {
   /** The host pid of the cloned child (nsjs-init, when there is one). */
   readonly pid: number;
@@ -108,11 +115,7 @@ function openJoins(n: NormalizedIsolation, opened: number[]): NativeJoin[] {
     const path = typeof target === 'string' ? target : undefined;
     let fd = target as number;
     if (path !== undefined) {
-      try {
-        fd = fs.openSync(path, fs.constants.O_RDONLY /* libuv adds O_CLOEXEC */);
-      } catch (e) {
-        throw fromFsError(e);
-      }
+      fd = openNamespaceFile(path);
       opened.push(fd);
     }
     let actual: number;

@@ -56,7 +56,9 @@ export function callerKind(): CallerKind {
 
 /** A range of subordinate ids, as /etc/subuid and /etc/subgid list them. */
 export interface SubordinateRange {
+  /** The first id. */
   start: number;
+  /** How many. */
   count: number;
 }
 

@@ -17,6 +17,7 @@ import { optionalBoolean } from './values';
  * Only inside a tmpfs an earlier entry mounted: never on the host's own files.
  */
 export interface DirMount {
+  /** A directory. */
   type: 'dir';
   /** An absolute path in the sandbox's view, below an earlier tmpfs entry's target. */
   target: string;
@@ -26,6 +27,7 @@ export interface DirMount {
 
 /** A fresh tmpfs (nosuid, nodev). */
 export interface TmpfsMount {
+  /** A tmpfs. */
   type: 'tmpfs';
   /** An absolute path in the sandbox's view; it must exist. */
   target: string;
@@ -37,6 +39,7 @@ export interface TmpfsMount {
 
 /** A recursive bind mount (bubblewrap's `--bind`, `--ro-bind`, `--bind-try`). */
 export interface BindMount {
+  /** A bind mount. */
   type: 'bind';
   /** What to mount: an absolute host path, as seen when the mounts run. */
   source: string;

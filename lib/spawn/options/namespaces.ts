@@ -31,7 +31,8 @@ export interface NamespaceOptions {
    * the namespaces created, belong to it. Each target's type is checked
    * (`NS_GET_NSTYPE`) before clone. Joining a PID namespace takes effect for
    * children only, so the program then runs under nsjs-init, which stays
-   * outside. A type cannot be both created and joined.
+   * outside. A joined type is left out of the default `namespaces`; one listed
+   * in `namespaces` too is an error.
    */
   join?: Partial<Record<NamespaceName, JoinTarget>>;
 }
@@ -55,12 +56,14 @@ const JOIN_ORDER: readonly NamespaceName[] = ['user', 'cgroup', 'ipc', 'uts', 'n
 
 export function normalizeNamespaces(o: Record<string, unknown>): NormalizedNamespaces {
   const requested = o.namespaces === undefined ? [...DEFAULT_NAMESPACES] : namespaceList(o.namespaces, 'options.namespaces');
-  const created = [...new Set<NamespaceName>(requested)];
+  let created = [...new Set<NamespaceName>(requested)];
 
   const joined: JoinSpec[] = [];
   if (o.join !== undefined) {
     const join = snapshotObject(o.join, 'options.join');
     rejectUnknownKeys(join, NAMESPACE_NAMES, 'options.join');
+    // With the default namespaces, a joined type is joined instead of created.
+    if (o.namespaces === undefined) created = created.filter((t) => join[t] === undefined);
     for (const type of JOIN_ORDER) {
       const target = join[type];
       if (target === undefined) continue;
