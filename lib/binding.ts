@@ -151,8 +151,8 @@ export interface NativeBinding {
   nsType(fd: number): number;
   sethostname(name: Buffer): void;
   setdomainname(name: Buffer): void;
-  /** makePrivate: make the target's mount (recursively) private first; false: it is no mount point, nothing was mounted. */
-  mountProc(target: string, makePrivate: boolean): boolean;
+  /** true: mounted (a mount point made private first); false: a directory in a shared mount, or that cannot be told: nothing mounted. */
+  mountProc(target: string): boolean;
   socketpair(): [number, number];
   closeFd(fd: number): void;
   /** The Landlock ABI version, or a negative errno (-EOPNOTSUPP: disabled, -ENOSYS: absent). */

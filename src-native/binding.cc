@@ -108,18 +108,11 @@ Napi::Value Setdomainname(const Napi::CallbackInfo &info) {
   return Check(info.Env(), nsjs_setdomainname(name.data(), name.size(), &e), e);
 }
 
-bool GetBool(const Napi::CallbackInfo &info, size_t i, bool *out) {
-  if (info.Length() <= i || !info[i].IsBoolean()) return Fail(info.Env(), "expected a boolean argument");
-  *out = info[i].As<Napi::Boolean>().Value();
-  return true;
-}
-
 Napi::Value MountProc(const Napi::CallbackInfo &info) {
   std::string target;
-  bool make_private = false;
-  if (!GetPath(info, 0, &target) || !GetBool(info, 1, &make_private)) return info.Env().Undefined();
+  if (!GetPath(info, 0, &target)) return info.Env().Undefined();
   nsjs_error e{};
-  int rc = nsjs_mount_proc(target.c_str(), make_private ? 1 : 0, &e);
+  int rc = nsjs_mount_proc(target.c_str(), &e);
   if (rc < 0) return Check(info.Env(), rc, e);
   return Napi::Boolean::New(info.Env(), rc == 0);
 }

@@ -46,13 +46,15 @@ const inode = (link: string) => {
 /** The join option for a target: every differing namespace of a pid, or the one of a file. */
 export function joinsFor(target: string, picked: NamespaceName[]): Partial<Record<NamespaceName, string>> {
   if (/^\d+$/.test(target)) {
-    const types = picked.length ? picked : NAMESPACE_NAMES;
+    // An unprivileged caller has no capability over the sandbox's namespaces
+    // except through its user namespace: join that too (nsenter would need -U).
+    const types = picked.length && process.geteuid?.() !== 0 && !picked.includes('user') ? [...picked, 'user' as const] : picked.length ? picked : NAMESPACE_NAMES;
     const join: Partial<Record<NamespaceName, string>> = {};
     for (const type of types) {
       const path = `/proc/${target}/ns/${NAMESPACES[type].procName}`;
       if (!fs.existsSync(`/proc/${target}`)) throw new UsageError(`no process ${target}`);
       // The caller's own namespace: nothing to join (and its own user namespace cannot be joined).
-      if (!picked.includes(type) && inode(path) === inode(`/proc/self/ns/${NAMESPACES[type].procName}`)) continue;
+      if ((!picked.includes(type) || type === 'user') && inode(path) === inode(`/proc/self/ns/${NAMESPACES[type].procName}`)) continue;
       join[type] = path;
     }
     return join;

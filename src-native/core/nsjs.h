@@ -65,10 +65,11 @@ int nsjs_setns(int fd, int nstype, nsjs_error *e);
 int nsjs_ns_type(int fd, int *type, nsjs_error *e);
 int nsjs_sethostname(const char *name, size_t len, nsjs_error *e);
 int nsjs_setdomainname(const char *name, size_t len, nsjs_error *e);
-/* Mounts a fresh procfs (nosuid,nodev,noexec) on target; refuses (ELOOP) a
- * symlink. make_private: make the target's mount private (recursively) first;
- * returns 1, mounting nothing, when the target is no mount point. */
-int nsjs_mount_proc(const char *target, int make_private, nsjs_error *e);
+/* Mounts a fresh procfs (nosuid,nodev,noexec) on target, which never
+ * propagates out: a mount point is made private (recursively) first; on a
+ * directory in a shared mount (or where that cannot be told) nothing is
+ * mounted and 1 is returned. Refuses (ELOOP) a symlink. */
+int nsjs_mount_proc(const char *target, nsjs_error *e);
 
 /* ---- Spawn: clone a child, set it up, exec ---- */
 typedef struct nsjs_plan {

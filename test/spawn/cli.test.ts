@@ -11,7 +11,8 @@ import { alive, nsInode, waitFor } from '../helpers/proc';
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
 function nsjs(args: string[], opts: { input?: string; stdio?: ('pipe' | 'ignore')[] } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30000, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
+  // A PATH every level can search: execvp says EACCES, not ENOENT, when a PATH directory cannot be.
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30000, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: '/usr/local/bin:/usr/bin:/bin' } });
 }
 
 let dir: string;
@@ -144,17 +145,14 @@ describe('nsjs exec', () => {
   });
 
   itAtLevels(['root'])('runs a command in a network namespace made by ip netns add', () => {
+    // In a throwaway mount namespace with its own /run: `ip netns add` makes
+    // /run/netns a mount point, which must not be left on the host.
     const name = `nsjs-cli-${process.pid}`;
-    expect(spawnSync('ip', ['netns', 'add', name]).status).toBe(0);
-    try {
-      const r = nsjs(['exec', `/run/netns/${name}`, '--', 'readlink', '/proc/self/ns/net']);
-      expect(r.status).toBe(0);
-      // The persisted file is a bind mount of the namespace: its inode is the namespace's.
-      expect(r.stdout.trim()).toBe(`net:[${fs.statSync(`/run/netns/${name}`).ino}]`);
-    } finally {
-      spawnSync('ip', ['netns', 'del', name]);
-    }
-    expect(fs.existsSync(`/run/netns/${name}`)).toBe(false);
+    const script = `mount -t tmpfs tmpfs /run && ip netns add ${name} && stat -L -c %i /run/netns/${name} && "$@" exec /run/netns/${name} -- readlink /proc/self/ns/net; ip netns del ${name}`;
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', process.execPath, CLI], { encoding: 'utf8', env: { ...process.env, PATH: '/usr/local/sbin:/usr/sbin:/usr/local/bin:/usr/bin:/bin' } });
+    const [inode, link] = r.stdout.trim().split('\n');
+    expect(link).toBe(`net:[${inode}]`);
+    expect(link).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
   });
 
   it('says what is wrong with a target', () => {

@@ -103,6 +103,11 @@ describe('what normalization refuses', () => {
   it('mounts with a propagation that could carry them out, or without a new mount namespace', () => {
     expect(refuse({ propagation: 'shared', mounts: [{ type: 'tmpfs', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
     expect(refuse({ mounts: [{ type: 'dir', target: '/x' }] }).message).toMatch(/made on the host/);
+    // No way around it: '..' out of the tmpfs, or a bind of host files over it.
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'dir', target: '/t/../victim' }] }).message).toMatch(/normalized path/);
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/home', target: '/t' }, { type: 'dir', target: '/t/x' }] }).message).toMatch(/made on the host/);
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/home', target: '/t/h' }, { type: 'dir', target: '/t/h/x' }] }).message).toMatch(/made on the host/);
+    expect(refuse({ mounts: [{ type: 'bind', source: '/a/./b', target: '/c' }] }).message).toMatch(/normalized path/);
     expect(refuse({ namespaces: ['pid'], init: false, mounts: [] }).code).toBe(ErrorCodes.REQUIRES_NAMESPACE);
     expect(refuse({ mounts: [{ type: 'bind', source: 'relative' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
     expect(refuse({ mounts: [{ type: 'overlay', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');

@@ -88,8 +88,15 @@ const ENTRY_KEYS: Record<MountEntry['type'], readonly string[]> = {
 function absolutePath(value: unknown, name: string): string {
   validateNonEmptyString(value, name);
   if (!value.startsWith('/')) throw invalidArgValue(name, value, 'must be an absolute path');
+  // A path means what it says: no '.', '..' or empty components to walk elsewhere.
+  if (value !== '/' && value.slice(1).split('/').some((c) => c === '' || c === '.' || c === '..')) {
+    throw invalidArgValue(name, value, "must be a normalized path (no '.', '..' or '//' components)");
+  }
   return value;
 }
+
+/** Whether `path` is `dir` or lies below it. */
+const within = (path: string, dir: string) => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
 
 function mode(value: unknown, name: string): number {
   if (value === undefined) return 0o755;
@@ -147,9 +154,11 @@ export function normalizeMounts(o: Record<string, unknown>, ns: NormalizedNamesp
     }
     mounts.forEach((entry, i) => {
       const op = mountOp(entry, `options.mounts[${i}]`);
-      // mkdir on a host directory would be seen outside, also after a failed spawn.
-      const inTmpfs = ops.some((t) => t.kind === 'tmpfs' && op.target.startsWith(`${t.target.replace(/\/$/, '')}/`));
-      if (op.kind === 'dir' && !inTmpfs) {
+      // mkdir on a host directory would be seen outside, also after a failed
+      // spawn: the last earlier entry whose target covers this one must be a
+      // tmpfs (or a dir made in one), not a bind that put host files there.
+      const cover = [...ops].reverse().find((t) => within(op.target, t.target));
+      if (op.kind === 'dir' && (cover === undefined || cover.kind === 'bind' || !within(op.target, cover.target) || op.target === cover.target)) {
         throw invalidArgValue(`options.mounts[${i}].target`, op.target, 'must lie in a tmpfs an earlier entry mounts (a directory elsewhere would be made on the host)');
       }
       ops.push(op);
