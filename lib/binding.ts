@@ -142,6 +142,10 @@ export interface NativeBinding {
   setdomainname(name: Buffer): void;
   /** makePrivate: make the target's mount (recursively) private first; false: it is no mount point, nothing was mounted. */
   mountProc(target: string, makePrivate: boolean): boolean;
+  /** Bind-mounts the namespace file `fd` at `target` (which must exist). */
+  bindNamespace(fd: number, target: string): void;
+  /** umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
+  unmount(target: string): void;
   socketpair(): [number, number];
   closeFd(fd: number): void;
   spawn(plan: NativePlan): NativeSpawnResult;

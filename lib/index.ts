@@ -5,6 +5,7 @@
  * - {@link clone} is the primitive under it.
  * - {@link unshare}, {@link setns}, {@link sethostname}, {@link setdomainname}
  *   and {@link mountProc} act on the calling thread.
+ * - {@link createNamespaces} makes namespaces that outlive one program (a {@link NamespaceSet}).
  * - {@link namespaceIds} and {@link nsPids} inspect.
  * @module nsjs
  */
@@ -21,6 +22,13 @@ export type { TimeOffsets, TimeOptions } from './spawn/options/time';
 export type { LifecycleOptions, SpawnLifecycleOptions } from './spawn/options/lifecycle';
 export type { ExecOptions } from './spawn/options/exec';
 export { clone, type CloneOptions } from './clone';
+export {
+  createNamespaces,
+  NamespaceSet,
+  type CreateNamespacesOptions,
+  type PersistOptions,
+  type SetSpawnOptions,
+} from './sets/namespace-set';
 export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';
 export { unshare, type Propagation, type UnshareOptions } from './unshare';
 export { setns, type SetnsOptions, type SetnsTarget } from './setns';

@@ -123,6 +123,21 @@ Napi::Value MountProc(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), rc == 0);
 }
 
+Napi::Value BindNamespace(const Napi::CallbackInfo &info) {
+  int fd = -1;
+  std::string target;
+  if (!GetInt(info, 0, &fd) || !GetPath(info, 1, &target)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_bind_ns(fd, target.c_str(), &e), e);
+}
+
+Napi::Value Unmount(const Napi::CallbackInfo &info) {
+  std::string target;
+  if (!GetPath(info, 0, &target)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_unmount(target.c_str(), &e), e);
+}
+
 // The stdio channel of a 'pipe' slot: a UNIX socketpair, as libuv makes for child_process.
 Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   int fds[2];
@@ -463,6 +478,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("sethostname", Napi::Function::New(env, Sethostname, "sethostname"));
   exports.Set("setdomainname", Napi::Function::New(env, Setdomainname, "setdomainname"));
   exports.Set("mountProc", Napi::Function::New(env, MountProc, "mountProc"));
+  exports.Set("bindNamespace", Napi::Function::New(env, BindNamespace, "bindNamespace"));
+  exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));

@@ -130,6 +130,16 @@ function openJoins(n: NormalizedIsolation, opened: number[]): NativeJoin[] {
   });
 }
 
+/** The pid inside a joined PID namespace of a program nsjs-init reported by its outside pid. */
+function nsPidInside(outside: number): number {
+  try {
+    return nsPids(outside).at(-1) ?? outside;
+  } catch {
+    // A short program may be gone, and reaped by nsjs-init, before its status is read: its pid inside is lost with it.
+    return outside;
+  }
+}
+
 /** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
 export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
   let initPath: string | undefined;
@@ -150,7 +160,7 @@ export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProc
       throw spawnError(e, n, initPath);
     }
     // In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view.
-    if (n.namespaces.joined.some((j) => j.type === 'pid')) spawned = { ...spawned, nsPid: nsPids(spawned.nsPid).at(-1) ?? spawned.nsPid };
+    if (n.namespaces.joined.some((j) => j.type === 'pid')) spawned = { ...spawned, nsPid: nsPidInside(spawned.nsPid) };
     return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init });
   } finally {
     for (const fd of opened) fs.closeSync(fd);

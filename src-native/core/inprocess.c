@@ -70,3 +70,15 @@ int nsjs_mount_proc(const char *target, int make_private, nsjs_error *e) {
   errno = saved;
   return rc == 0 ? 0 : fail(e, NSJS_SYS_MOUNT);
 }
+
+int nsjs_bind_ns(int nsfd, const char *target, nsjs_error *e) {
+  /* Through the fd's magic link: the namespace of the fd, not of a path that
+   * could name another process's by the time mount runs. */
+  char source[64];
+  snprintf(source, sizeof source, "/proc/self/fd/%d", nsfd);
+  return mount(source, target, NULL, MS_BIND, NULL) == 0 ? 0 : fail(e, NSJS_SYS_MOUNT);
+}
+
+int nsjs_unmount(const char *target, nsjs_error *e) {
+  return umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 ? 0 : fail(e, NSJS_SYS_UMOUNT2);
+}

@@ -69,6 +69,10 @@ int nsjs_setdomainname(const char *name, size_t len, nsjs_error *e);
  * symlink. make_private: make the target's mount private (recursively) first;
  * returns 1, mounting nothing, when the target is no mount point. */
 int nsjs_mount_proc(const char *target, int make_private, nsjs_error *e);
+/* Bind-mounts the namespace file nsfd at target (`ip netns add`'s persist). */
+int nsjs_bind_ns(int nsfd, const char *target, nsjs_error *e);
+/* umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
+int nsjs_unmount(const char *target, nsjs_error *e);
 
 /* ---- Spawn: clone a child, set it up, exec ---- */
 typedef struct nsjs_plan {

@@ -3,6 +3,13 @@
  *
  * Usage (built by the addon, never by hand):
  *   nsjs-init <status-fd> <candidate-count> <candidate>... <argv0> <arg>...
+ *   nsjs-init --hold
+ *
+ * --hold (a namespace set, lib/sets/): started as the program itself, as PID 1
+ * of the set, it only holds the set's namespaces open and reaps the orphans
+ * reparented to it; it exits on SIGTERM, SIGINT or SIGHUP (and dies by the
+ * core's parent-death SIGKILL with dieWithParent). Its exit ends every process
+ * of the set's PID namespace.
  *
  * It starts the program, reaps every orphan, forwards every signal it receives
  * to the program, and exits when the program does. Without it the program
@@ -24,6 +31,8 @@
 #define SIG_BLOCK 0
 #define SIG_SETMASK 2
 #define SIGCHLD 17
+#define SIGKILL 9
+#define PR_SET_PDEATHSIG 1
 #define CLONE_VM 0x00000100
 #define CLONE_VFORK 0x00004000
 #define WNOHANG 1
@@ -91,10 +100,37 @@ static volatile int exec_errno; /* written by the vfork child when exec fails */
 static __attribute__((noinline, noreturn)) void start_program(int status_fd, const char *const *paths, int count,
                                                              char *const argv[], char *const envp[]) {
   uint64_t none = 0;
+  /* In a joined PID namespace nsjs-init is outside it: its death (SIGKILL,
+   * dieWithParent) does not end the namespace, so the program goes with it
+   * this way. (In a new one, init's death ends everything anyway.) */
+  sys2(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL);
   sys3(__NR_fcntl, status_fd, F_SETFD, FD_CLOEXEC);
   sys4(__NR_rt_sigprocmask, SIG_SETMASK, &none, 0, sizeof none);
   exec_errno = nsjs_exec_candidates(raw_execve, paths, count, argv, envp);
   exit_now(127);
+}
+
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGTERM 15
+
+static __attribute__((noreturn)) void hold(void) {
+  uint64_t all = ~(uint64_t)0;
+  for (;;) {
+    unsigned char info[128]; /* siginfo_t */
+    long sig = sys4(__NR_rt_sigtimedwait, &all, info, 0, sizeof all);
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) exit_now(0);
+    if (sig != SIGCHLD) continue;
+    int status;
+    while (sys4(__NR_wait4, -1, &status, WNOHANG, 0) > 0) {
+    }
+  }
+}
+
+static int is_hold(const char *s) {
+  const char *h = "--hold";
+  while (*s && *s == *h) s++, h++;
+  return *s == 0 && *h == 0;
 }
 
 static __attribute__((noreturn, used)) void init_main(long *sp) {
@@ -104,6 +140,7 @@ static __attribute__((noreturn, used)) void init_main(long *sp) {
 
   uint64_t all = ~(uint64_t)0;
   sys4(__NR_rt_sigprocmask, SIG_BLOCK, &all, 0, sizeof all);
+  if (argc == 2 && is_hold(argv[1])) hold();
 
   int status_fd = argc > 3 ? parse_int(argv[1]) : -1;
   int count = argc > 3 ? parse_int(argv[2]) : -1;
