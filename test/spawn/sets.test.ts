@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 import { createNamespaces, spawnIsolated, NamespaceError, type NamespaceSet } from '../../lib';
-import { commandExists, isRootless, itAtLevels, itIf } from '../helpers/env';
+import { commandExists, isHostRoot, isRootless, itAtLevels, itIf } from '../helpers/env';
 import { alive, nsInode, waitFor } from '../helpers/proc';
 import { expectClean, runNode } from '../helpers/run-node';
 
@@ -83,8 +83,9 @@ describe('createNamespaces', () => {
 
   withNsenter('nsenter -t SETPID enters a set', async () => {
     const set = await newSet({ hostname: 'entered' });
-    // A rootless caller enters the set's user namespace first (nsenter -a would also try the host's cgroup namespace, which it may not).
-    const how = set.namespaces.user ? ['-U', '--preserve-credentials', '-u', '-n', '-i', '-m', '-p'] : ['-a'];
+    // Below host root, nsenter -a would also try to enter the host's cgroup namespace, which it may not: name the set's own.
+    const flag = { user: ['-U', '--preserve-credentials'], uts: ['-u'], net: ['-n'], ipc: ['-i'], mount: ['-m'], pid: ['-p'] } as Record<string, string[]>;
+    const how = isHostRoot ? ['-a'] : Object.keys(set.namespaces).flatMap((t) => flag[t]);
     expect(execFileSync('nsenter', ['-t', String(set.pid), ...how, 'hostname'], { encoding: 'utf8' }).trim()).toBe('entered');
   });
 
