@@ -146,6 +146,8 @@ export interface NativeBinding {
   bindNamespace(fd: number, target: string): void;
   /** umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
   unmount(target: string): void;
+  /** The inode of the user namespace that owns the namespace `fd` (NS_GET_USERNS). */
+  nsOwner(fd: number): number;
   socketpair(): [number, number];
   closeFd(fd: number): void;
   spawn(plan: NativePlan): NativeSpawnResult;

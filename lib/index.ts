@@ -6,7 +6,7 @@
  * - {@link unshare}, {@link setns}, {@link sethostname}, {@link setdomainname}
  *   and {@link mountProc} act on the calling thread.
  * - {@link createNamespaces} makes namespaces that outlive one program (a {@link NamespaceSet}).
- * - {@link namespaceIds} and {@link nsPids} inspect.
+ * - {@link namespaceIds}, {@link nsPids} and {@link listNamespaces} inspect.
  * @module nsjs
  */
 export { spawnIsolated, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
@@ -29,6 +29,7 @@ export {
   type PersistOptions,
   type SetSpawnOptions,
 } from './sets/namespace-set';
+export { listNamespaces, type ListNamespacesOptions, type NamespaceInfo, type NsjsOwner, type NsPid } from './sets/list';
 export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';
 export { unshare, type Propagation, type UnshareOptions } from './unshare';
 export { setns, type SetnsOptions, type SetnsTarget } from './setns';

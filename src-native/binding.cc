@@ -138,6 +138,15 @@ Napi::Value Unmount(const Napi::CallbackInfo &info) {
   return Check(info.Env(), nsjs_unmount(target.c_str(), &e), e);
 }
 
+Napi::Value NsOwner(const Napi::CallbackInfo &info) {
+  int fd = -1;
+  if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
+  nsjs_error e{};
+  unsigned long long inode = 0;
+  if (nsjs_ns_owner(fd, &inode, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), static_cast<double>(inode));
+}
+
 // The stdio channel of a 'pipe' slot: a UNIX socketpair, as libuv makes for child_process.
 Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   int fds[2];
@@ -480,6 +489,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("mountProc", Napi::Function::New(env, MountProc, "mountProc"));
   exports.Set("bindNamespace", Napi::Function::New(env, BindNamespace, "bindNamespace"));
   exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
+  exports.Set("nsOwner", Napi::Function::New(env, NsOwner, "nsOwner"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));

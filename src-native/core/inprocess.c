@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int fail(nsjs_error *e, int sys) {
@@ -81,4 +82,17 @@ int nsjs_bind_ns(int nsfd, const char *target, nsjs_error *e) {
 
 int nsjs_unmount(const char *target, nsjs_error *e) {
   return umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 ? 0 : fail(e, NSJS_SYS_UMOUNT2);
+}
+
+int nsjs_ns_owner(int fd, unsigned long long *inode, nsjs_error *e) {
+  int owner = ioctl(fd, NS_GET_USERNS);
+  if (owner < 0) return fail(e, NSJS_SYS_IOCTL);
+  struct stat st;
+  int rc = fstat(owner, &st);
+  int saved = errno;
+  close(owner);
+  errno = saved;
+  if (rc != 0) return fail(e, NSJS_SYS_FSTAT);
+  *inode = (unsigned long long)st.st_ino;
+  return 0;
 }

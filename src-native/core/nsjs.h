@@ -73,6 +73,8 @@ int nsjs_mount_proc(const char *target, int make_private, nsjs_error *e);
 int nsjs_bind_ns(int nsfd, const char *target, nsjs_error *e);
 /* umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
 int nsjs_unmount(const char *target, nsjs_error *e);
+/* The inode of the user namespace that owns the namespace fd (ioctl NS_GET_USERNS). */
+int nsjs_ns_owner(int fd, unsigned long long *inode, nsjs_error *e);
 
 /* ---- Spawn: clone a child, set it up, exec ---- */
 typedef struct nsjs_plan {

@@ -20,7 +20,7 @@ const prelude = `
 `;
 
 describe('persist', () => {
-  test('ip netns exec NAME runs in a network persisted by nsjs at /run/netns/NAME; close() unmounts and removes it', async () => {
+  test('ip netns exec NAME runs in a network persisted by nsjs at /run/netns/NAME, listNamespaces() shows the path; close() unmounts and removes it', async () => {
     const r = await runNode(`${prelude}
       const set = await nsjs.createNamespaces({ namespaces: ['net', 'uts'] });
       set.persist('net', '/run/netns/nsjs-p');
@@ -28,10 +28,12 @@ describe('persist', () => {
       const list = sh('ip netns list');
       const same = inode('/run/netns/nsjs-p') === set.namespaces.net.inode;
       const wasMounted = mounted('/run/netns/nsjs-p');
+      const listed = nsjs.listNamespaces({ type: 'net' }).find((n) => n.inode === set.namespaces.net.inode);
       await set.close();
-      report({ link, list, same, wasMounted, fileLeft: fs.existsSync('/run/netns/nsjs-p'), dirLeft: fs.existsSync('/run/netns'), stillMounted: mounted('/run/netns/nsjs-p') });`, ownRun);
+      const afterClose = nsjs.listNamespaces({ type: 'net' }).some((n) => n.inode === listed.inode);
+      report({ link, list, same, wasMounted, paths: listed.paths, afterClose, fileLeft: fs.existsSync('/run/netns/nsjs-p'), dirLeft: fs.existsSync('/run/netns'), stillMounted: mounted('/run/netns/nsjs-p') });`, ownRun);
     expectClean(r);
-    expect(r.json).toMatchObject({ list: expect.stringContaining('nsjs-p'), same: true, wasMounted: true, fileLeft: false, dirLeft: false, stillMounted: false });
+    expect(r.json).toMatchObject({ list: expect.stringContaining('nsjs-p'), same: true, wasMounted: true, paths: ['/run/netns/nsjs-p'], afterClose: false, fileLeft: false, dirLeft: false, stillMounted: false });
     // A new network has only lo (up, as nsjs brings it up).
     expect(r.json.link).toMatch(/^lo\s+UNKNOWN/);
     expect(r.json.link.split('\n')).toHaveLength(1);

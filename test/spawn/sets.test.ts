@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
-import { createNamespaces, spawnIsolated, NamespaceError, type NamespaceSet } from '../../lib';
+import { createNamespaces, listNamespaces, spawnIsolated, NamespaceError, type NamespaceSet } from '../../lib';
 import { commandExists, isHostRoot, isRootless, itAtLevels, itIf } from '../helpers/env';
 import { alive, nsInode, waitFor } from '../helpers/proc';
 import { expectClean, runNode } from '../helpers/run-node';
@@ -79,6 +79,32 @@ describe('createNamespaces', () => {
     expect(net?.ons).toBe(isRootless ? set.namespaces.user?.inode : nsInode('self', 'user'));
     expect(list.find((n) => n.ns === set.namespaces.pid?.inode)?.nprocs).toBe(2);
     expect(list.find((n) => n.ns === set.namespaces.uts?.inode)?.pid).toBe(set.pid);
+  });
+
+  withLsns('listNamespaces() and lsns -J agree on the inodes, owners and process counts of a running set, which it marks with its holder', async () => {
+    const set = await newSet({ namespaces: ['pid', 'mount', 'net'] });
+    const a = set.spawn('sleep', ['60'], { stdio: 'ignore' });
+    const sandbox = spawnIsolated('sleep', ['60'], { stdio: 'ignore' });
+    await new Promise((r) => sandbox.once('spawn', r));
+    const program = () => Number(fs.readFileSync(`/proc/${a.pid}/task/${a.pid}/children`, 'utf8').trim());
+    expect(await waitFor(() => program() > 0 && nsInode(program(), 'net') === set.namespaces.net?.inode)).toBe(true);
+    const listed = listNamespaces();
+    const fromLsns = lsns();
+    for (const id of Object.values(set.namespaces)) {
+      const mine = listed.find((n) => n.inode === id.inode);
+      const theirs = fromLsns.find((n) => n.ns === id.inode);
+      expect(mine).toMatchObject({ type: id.type, processes: theirs?.nprocs, owner: theirs?.ons, pid: theirs?.pid });
+      expect(mine?.nsjs).toEqual({ kind: 'set', pid: set.pid });
+    }
+    const pidns = listed.find((n) => n.inode === set.namespaces.pid?.inode);
+    expect(pidns?.nsPids).toEqual(expect.arrayContaining([{ pid: set.pid, nsPid: 1 }, { pid: program(), nsPid: expect.any(Number) }]));
+    expect(pidns?.nsPids).toHaveLength(2);
+    // A sandbox's namespaces are marked with its nsjs-init; the host's are not marked.
+    expect(listed.find((n) => n.inode === nsInode(sandbox.pid as number, 'pid'))?.nsjs).toEqual({ kind: 'sandbox', pid: sandbox.pid });
+    expect(listed.find((n) => n.inode === nsInode('self', 'pid'))?.nsjs).toBeUndefined();
+    expect(listNamespaces({ type: 'net' }).every((n) => n.type === 'net')).toBe(true);
+    expect(() => listNamespaces({ type: 'network' as never })).toThrow(TypeError);
+    sandbox.kill('SIGKILL');
   });
 
   withNsenter('nsenter -t SETPID enters a set', async () => {
