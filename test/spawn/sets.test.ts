@@ -10,8 +10,8 @@ import { commandExists, isHostRoot, isRootless, itAtLevels, itIf } from '../help
 import { alive, nsInode, waitFor } from '../helpers/proc';
 import { expectClean, runNode } from '../helpers/run-node';
 
-const withLsns = itIf(commandExists('lsns'), 'needs util-linux lsns');
-const withNsenter = itIf(commandExists('nsenter'), 'needs util-linux nsenter');
+const hasLsns = commandExists('lsns');
+const hasNsenter = commandExists('nsenter');
 
 interface LsnsEntry {
   ns: number;
@@ -62,7 +62,7 @@ describe('createNamespaces', () => {
     expect(outside.stdout).toBe('ECONNREFUSED');
   });
 
-  withLsns('the holder is PID 1 of the set; set.namespaces, set.path and lsns -J agree on inodes, owners and process counts', async () => {
+  itIf(hasLsns, 'needs util-linux lsns')('the holder is PID 1 of the set; set.namespaces, set.path and lsns -J agree on inodes, owners and process counts', async () => {
     const set = await newSet();
     const expected = isRootless ? ['pid', 'mount', 'uts', 'ipc', 'net', 'user'] : ['pid', 'mount', 'uts', 'ipc', 'net'];
     expect(Object.keys(set.namespaces).sort()).toEqual(expected.sort());
@@ -81,7 +81,7 @@ describe('createNamespaces', () => {
     expect(list.find((n) => n.ns === set.namespaces.uts?.inode)?.pid).toBe(set.pid);
   });
 
-  withLsns('listNamespaces() and lsns -J agree on the inodes, owners and process counts of a running set, which it marks with its holder', async () => {
+  itIf(hasLsns, 'needs util-linux lsns')('listNamespaces() and lsns -J agree on the inodes, owners and process counts of a running set, which it marks with its holder', async () => {
     const set = await newSet({ namespaces: ['pid', 'mount', 'net'] });
     const a = set.spawn('sleep', ['60'], { stdio: 'ignore' });
     const sandbox = spawnIsolated('sleep', ['60'], { stdio: 'ignore' });
@@ -107,7 +107,7 @@ describe('createNamespaces', () => {
     sandbox.kill('SIGKILL');
   });
 
-  withNsenter('nsenter -t SETPID enters a set', async () => {
+  itIf(hasNsenter, 'needs util-linux nsenter')('nsenter -t SETPID enters a set', async () => {
     const set = await newSet({ hostname: 'entered' });
     // Below host root, nsenter -a would also try to enter the host's cgroup namespace, which it may not: name the set's own.
     const flag = { user: ['-U', '--preserve-credentials'], uts: ['-u'], net: ['-n'], ipc: ['-i'], mount: ['-m'], pid: ['-p'] } as Record<string, string[]>;
@@ -115,7 +115,7 @@ describe('createNamespaces', () => {
     expect(execFileSync('nsenter', ['-t', String(set.pid), ...how, 'hostname'], { encoding: 'utf8' }).trim()).toBe('entered');
   });
 
-  withLsns('close() kills every process in the set, reaps the holder, and its namespaces are gone from lsns', async () => {
+  itIf(hasLsns, 'needs util-linux lsns')('close() kills every process in the set, reaps the holder, and its namespaces are gone from lsns', async () => {
     const set = await newSet();
     const a = set.spawn('sleep', ['60'], { stdio: 'ignore' });
     // An orphan of the set: reparented to the holder, not started by set.spawn.
@@ -131,7 +131,7 @@ describe('createNamespaces', () => {
     expect(() => set.spawn('true')).toThrow(expect.objectContaining({ code: 'ERR_NSJS_SET_CLOSED' }));
   });
 
-  withLsns('a set dies with the Node process that made it (dieWithParent): its namespaces are gone from lsns', async () => {
+  itIf(hasLsns, 'needs util-linux lsns')('a set dies with the Node process that made it (dieWithParent): its namespaces are gone from lsns', async () => {
     const run = await runNode(`
       const set = await nsjs.createNamespaces();
       set.spawn('sleep', ['60'], { stdio: 'ignore' });
