@@ -148,6 +148,10 @@ export interface NativeBinding {
   unmount(target: string): void;
   /** The inode of the user namespace that owns the namespace `fd` (NS_GET_USERNS). */
   nsOwner(fd: number): number;
+  /** Sends a pooled spawn's request with its fds 0-2 to a ready set's holder; returns the program's pid inside (blocks until the holder answers). */
+  poolStart(sock: number, request: Buffer, fds: [number, number, number]): number;
+  /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC). */
+  seqpacketPair(): [number, number];
   socketpair(): [number, number];
   closeFd(fd: number): void;
   spawn(plan: NativePlan): NativeSpawnResult;

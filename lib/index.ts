@@ -5,7 +5,8 @@
  * - {@link clone} is the primitive under it.
  * - {@link unshare}, {@link setns}, {@link sethostname}, {@link setdomainname}
  *   and {@link mountProc} act on the calling thread.
- * - {@link createNamespaces} makes namespaces that outlive one program (a {@link NamespaceSet}).
+ * - {@link createNamespaces} makes namespaces that outlive one program (a {@link NamespaceSet});
+ *   {@link createPool} keeps sets ready for many short sandboxes.
  * - {@link namespaceIds}, {@link nsPids} and {@link listNamespaces} inspect.
  * @module nsjs
  */
@@ -29,6 +30,7 @@ export {
   type PersistOptions,
   type SetSpawnOptions,
 } from './sets/namespace-set';
+export { createPool, Pool, type PoolOptions, type PoolSpawnOptions } from './pool/pool';
 export { listNamespaces, type ListNamespacesOptions, type NamespaceInfo, type NsjsOwner, type NsPid } from './sets/list';
 export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';
 export { unshare, type Propagation, type UnshareOptions } from './unshare';

@@ -147,6 +147,41 @@ Napi::Value NsOwner(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(inode));
 }
 
+// A pooled spawn: poolStart(sock, request, [fd0, fd1, fd2]) -> the program's pid inside.
+Napi::Value PoolStart(const Napi::CallbackInfo &info) {
+  int sock = -1;
+  std::string req;
+  if (!GetInt(info, 0, &sock) || !GetBytes(info, 1, &req)) return info.Env().Undefined();
+  if (info.Length() < 3 || !info[2].IsArray() || info[2].As<Napi::Array>().Length() != 3) {
+    Fail(info.Env(), "expected three fds");
+    return info.Env().Undefined();
+  }
+  int fds[3];
+  Napi::Array a = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < 3; i++) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsNumber()) {
+      Fail(info.Env(), "expected three fds");
+      return info.Env().Undefined();
+    }
+    fds[i] = v.As<Napi::Number>().Int32Value();
+  }
+  nsjs_error e{};
+  int ns_pid = 0;
+  if (nsjs_pool_start(sock, req.data(), req.size(), fds, &ns_pid, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), ns_pid);
+}
+
+Napi::Value SeqpacketPair(const Napi::CallbackInfo &info) {
+  int fds[2];
+  nsjs_error e{};
+  if (nsjs_seqpacket_pair(fds, &e) < 0) return Check(info.Env(), -1, e);
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
 // The stdio channel of a 'pipe' slot: a UNIX socketpair, as libuv makes for child_process.
 Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   int fds[2];
@@ -490,6 +525,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("bindNamespace", Napi::Function::New(env, BindNamespace, "bindNamespace"));
   exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
   exports.Set("nsOwner", Napi::Function::New(env, NsOwner, "nsOwner"));
+  exports.Set("poolStart", Napi::Function::New(env, PoolStart, "poolStart"));
+  exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair, "seqpacketPair"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 
-import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin } from '../binding';
+import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin, type NativeSpawnResult } from '../binding';
 import { ErrorCodes, fromFsError, fromNative, libraryError, systemError } from '../errors';
 import { nsPids } from '../inspect';
 import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
@@ -140,8 +140,8 @@ function nsPidInside(outside: number): number {
   }
 }
 
-/** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
-export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
+/** @internal Clones the child of a normalized plan on the given child-side stdio fds: the addon's result, not yet watched. */
+export function spawnNative(n: NormalizedIsolation, stdio: number[]): NativeSpawnResult {
   let initPath: string | undefined;
   if (n.lifecycle.init) {
     initPath = initExecutablePath();
@@ -161,8 +161,14 @@ export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProc
     }
     // In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view.
     if (n.namespaces.joined.some((j) => j.type === 'pid')) spawned = { ...spawned, nsPid: nsPidInside(spawned.nsPid) };
-    return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init });
+    return spawned;
   } finally {
     for (const fd of opened) fs.closeSync(fd);
   }
+}
+
+/** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
+export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
+  const spawned = spawnNative(n, stdio);
+  return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init });
 }
