@@ -19,6 +19,7 @@
       "sources": [
         "src-native/binding.cc",
         "src-native/exit_watcher.cc",
+        "src-native/record_watcher.cc",
         "src-native/core/inprocess.c",
         "src-native/core/spawn.c",
         "src-native/core/child.c",

@@ -117,6 +117,16 @@ export interface NativeExitWatcherConstructor {
   ): NativeExitWatcher;
 }
 
+export interface NativeRecordWatcher {
+  ref(): void;
+  unref(): void;
+}
+
+export interface NativeRecordWatcherConstructor {
+  /** Watches a pooled set's socket (and owns it): onExit(wait status), or -1 when it closed without one. */
+  new (fd: number, onExit: (status: number) => void): NativeRecordWatcher;
+}
+
 export interface NativeConstants {
   CLONE_NEWNS: number;
   CLONE_NEWUTS: number;
@@ -155,7 +165,10 @@ export interface NativeBinding {
   socketpair(): [number, number];
   closeFd(fd: number): void;
   spawn(plan: NativePlan): NativeSpawnResult;
+  /** The same clone off the event loop (a pool's refills); the plan's fds must stay open until the callback. */
+  spawnAsync(plan: NativePlan, callback: (err: Error | null, result?: NativeSpawnResult) => void): void;
   ExitWatcher: NativeExitWatcherConstructor;
+  RecordWatcher: NativeRecordWatcherConstructor;
   constants: NativeConstants;
 }
 

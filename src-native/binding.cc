@@ -486,6 +486,54 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// spawnAsync(plan, cb(err, result)): the same clone, off the event loop (a
+// threadpool thread hands it to the spawner thread when dieWithParent, so
+// the parent-death signal is tied to a thread that lives as long as the
+// process). For a pool's refills, which need no answer at once.
+class SpawnWorker : public Napi::AsyncWorker {
+ public:
+  explicit SpawnWorker(Napi::Function cb) : Napi::AsyncWorker(cb, "nsjs.spawnAsync") {}
+  PlanStorage st;
+  nsjs_plan plan{};
+
+  void Execute() override { rc_ = nsjs_spawn(&plan, &r_, &e_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (rc_ < 0) {
+      Callback().Call({MakeNativeError(env, e_).Value(), env.Undefined()});
+      return;
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("pid", r_.pid);
+    out.Set("pidfd", r_.pidfd);
+    out.Set("statusFd", r_.status_fd);
+    out.Set("nsPid", r_.ns_pid);
+    Callback().Call({env.Null(), out});
+  }
+
+ private:
+  int rc_ = -1;
+  nsjs_spawn_result r_{};
+  nsjs_error e_{};
+};
+
+Napi::Value SpawnAsync(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    Fail(env, "expected a plan object and a callback");
+    return env.Undefined();
+  }
+  auto *w = new SpawnWorker(info[1].As<Napi::Function>());
+  if (!ReadPlan(info[0].As<Napi::Object>(), &w->st, &w->plan)) {
+    delete w;
+    return env.Undefined();
+  }
+  w->Queue();
+  return env.Undefined();
+}
+
 Napi::Object Constants(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
   c.Set("CLONE_NEWNS", static_cast<int>(CLONE_NEWNS));
@@ -530,8 +578,10 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync, "spawnAsync"));
   exports.Set("constants", Constants(env));
   InitExitWatcher(env, exports);
+  InitRecordWatcher(env, exports);
   return exports;
 }
 

@@ -3,14 +3,15 @@
  * one sandbox. A ready set is nsjs-init waiting as `--serve` (PID 1 of its
  * namespaces, set up and idle); {@link Pool.spawn} sends it the program and
  * its stdio over a socketpair, and it forks and execs it. So a pooled spawn
- * neither creates namespaces nor clones Node.
+ * neither creates namespaces nor clones Node; sets are made off the event
+ * loop (the addon's spawner thread).
  * @module
  */
 import * as fs from 'node:fs';
 
 import { binding, initExecutablePath, type NativeSpawnResult } from '../binding';
 import { ErrorCodes, callNative, invalidArgValue, libraryError, outOfRange } from '../errors';
-import { ClonedProcess, spawnNative } from '../spawn/cloned-process';
+import { ClonedProcess, spawnNative, spawnNativeAsync } from '../spawn/cloned-process';
 import { IsolatedProcess } from '../spawn/isolated-process';
 import { ISOLATION_KEYS, normalizeIsolation, type IsolationOptions, type NormalizedIsolation } from '../spawn/options';
 import { normalizeExec } from '../spawn/options/exec';
@@ -21,6 +22,7 @@ import type { SpawnIsolatedOptions } from '../spawn/spawn-isolated';
 import { normalizeStdio, openStdio } from '../spawn/stdio';
 import { optionsObject } from '../validate';
 import type { CreateNamespacesOptions } from '../sets/namespace-set';
+import { PooledProcess } from './pooled-process';
 import { encodeRequest } from './request';
 
 /** Options of {@link createPool}: those of {@link createNamespaces}, and how many sets to keep ready. */
@@ -51,8 +53,10 @@ export class Pool {
   readonly size: number;
   #n: NormalizedIsolation;
   #ready: Ready[] = [];
-  #running = new Set<IsolatedProcess>();
-  #refilling = false;
+  /** Sets handed to a program, until their holder is reaped. */
+  #running = new Set<PooledProcess>();
+  /** The set being made in the background, if any. */
+  #refilling: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   /** @internal */
@@ -71,7 +75,9 @@ export class Pool {
    * Runs `command` in a ready set (made now, synchronously, when none is
    * ready): an {@link IsolatedProcess} whose `pid` is the set's holder, its
    * PID 1, as with spawnIsolated's init. The set ends with the program; the
-   * pool makes another in the background.
+   * pool makes another in the background. `'exit'` comes as soon as the
+   * holder reports the program's status, while the set's namespaces are
+   * still being torn down (the pool reaps the holder; `close()` waits for it).
    */
   spawn(command: string, args?: readonly string[], options?: PoolSpawnOptions): IsolatedProcess;
   spawn(command: string, options?: PoolSpawnOptions): IsolatedProcess;
@@ -103,9 +109,9 @@ export class Pool {
       ready = this.#ready.shift() ?? this.#start();
       const nsPid = binding().poolStart(ready.sock, encodeRequest(exec), stdio.childFds as [number, number, number]);
       stdio.closeChildSide();
-      const cloned = this.#watch(ready, nsPid);
-      this.#running.add(child);
-      child.once('exit', () => this.#running.delete(child));
+      const cloned = new PooledProcess({ ...ready.spawned, nsPid }, this.#n.namespaces.created, this.#n.lifecycle.dieWithParent, ready.sock);
+      this.#running.add(cloned);
+      void cloned.reaped().then(() => this.#running.delete(cloned));
       child._attach(cloned, timeout, killSignal, signal);
     } catch (e) {
       stdio.closeAll();
@@ -117,13 +123,14 @@ export class Pool {
     return child;
   }
 
-  /** Kills the ready sets and the programs the pool started, and waits until all are reaped. Idempotent. */
+  /** Kills the ready sets and the programs the pool started, and waits until every set is gone and reaped. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const waits = this.#ready.splice(0).map((r) => this.#discard(r));
+      if (this.#refilling) waits.push(this.#refilling); // discarded when it lands
       for (const c of this.#running) {
         c.kill('SIGKILL');
-        waits.push(new Promise((resolve) => c.once('exit', () => resolve())));
+        waits.push(c.reaped().then(() => undefined));
       }
       await Promise.all(waits);
     })();
@@ -134,50 +141,75 @@ export class Pool {
     await this.close();
   }
 
-  /** A new ready set: nsjs-init --serve with its socket on fd 3, in the pool's namespaces. */
+  /** A new ready set, now: nsjs-init --serve with its socket on fd 3, in the pool's namespaces. */
   #start(): Ready {
-    const native = binding();
-    const [mine, theirs] = callNative(() => native.seqpacketPair());
-    let devNull = -1;
+    const fds = this.#holderFds();
     try {
-      devNull = fs.openSync('/dev/null', fs.constants.O_RDWR);
-      return { spawned: spawnNative(this.#n, [devNull, devNull, devNull, theirs]), sock: mine };
+      return { spawned: spawnNative(this.#n, fds.child), sock: fds.mine };
     } catch (e) {
-      native.closeFd(mine);
+      binding().closeFd(fds.mine);
       throw e;
     } finally {
-      native.closeFd(theirs);
-      if (devNull >= 0) fs.closeSync(devNull);
+      fds.closeChildSide();
     }
   }
 
-  /** Watches a holder through its pidfd; its records (the program's exit status) come on our socket. */
-  #watch(r: Ready, nsPid: number): ClonedProcess {
-    return new ClonedProcess({ ...r.spawned, nsPid, statusFd: r.sock }, this.#n.namespaces.created, { dieWithParent: this.#n.lifecycle.dieWithParent, init: true });
+  /** The same, cloned off the event loop: a refill never holds up the programs running. */
+  async #startAsync(): Promise<Ready> {
+    const fds = this.#holderFds();
+    try {
+      return { spawned: await spawnNativeAsync(this.#n, fds.child), sock: fds.mine };
+    } catch (e) {
+      binding().closeFd(fds.mine);
+      throw e;
+    } finally {
+      fds.closeChildSide();
+    }
+  }
+
+  #holderFds(): { mine: number; child: number[]; closeChildSide(): void } {
+    const native = binding();
+    const [mine, theirs] = callNative(() => native.seqpacketPair());
+    let devNull: number;
+    try {
+      devNull = fs.openSync('/dev/null', fs.constants.O_RDWR);
+    } catch (e) {
+      native.closeFd(mine);
+      native.closeFd(theirs);
+      throw e;
+    }
+    return {
+      mine,
+      child: [devNull, devNull, devNull, theirs],
+      closeChildSide: () => {
+        native.closeFd(theirs);
+        fs.closeSync(devNull);
+      },
+    };
   }
 
   /** SIGKILLs a set that will run nothing, and reaps it. */
   #discard(r: Ready): Promise<void> {
-    const cloned = this.#watch(r, 0);
+    const cloned = new ClonedProcess({ ...r.spawned, statusFd: r.sock }, this.#n.namespaces.created, { dieWithParent: this.#n.lifecycle.dieWithParent, init: true });
     cloned.kill('SIGKILL');
     return cloned.wait().then(() => undefined);
   }
 
-  /** Makes sets, one per turn of the event loop, until `size` are ready. */
+  /** Makes sets in the background, one at a time, until `size` are ready. */
   #refill(): void {
-    if (this.#refilling || this.#closing !== undefined || this.#ready.length >= this.size) return;
-    this.#refilling = true;
-    setImmediate(() => {
-      this.#refilling = false;
-      if (this.#closing !== undefined || this.#ready.length >= this.size) return;
-      try {
-        this.#ready.push(this.#start());
-      } catch {
-        // Out of processes or memory for now: spawn() makes one itself, and reports the error.
-        return;
-      }
-      this.#refill();
-    });
+    if (this.#refilling !== undefined || this.#closing !== undefined || this.#ready.length >= this.size) return;
+    this.#refilling = this.#startAsync().then(
+      (r) => {
+        this.#refilling = undefined;
+        if (this.#closing !== undefined) return this.#discard(r);
+        this.#ready.push(r);
+        this.#refill();
+      },
+      () => {
+        // Out of processes or memory for now: spawn() makes a set itself, and reports the error.
+        this.#refilling = undefined;
+      },
+    );
   }
 }
 

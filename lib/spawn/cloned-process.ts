@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 
-import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin, type NativeSpawnResult } from '../binding';
+import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin, type NativePlan, type NativeSpawnResult } from '../binding';
 import { ErrorCodes, fromFsError, fromNative, libraryError, systemError } from '../errors';
 import { nsPids } from '../inspect';
 import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
@@ -140,8 +140,8 @@ function nsPidInside(outside: number): number {
   }
 }
 
-/** @internal Clones the child of a normalized plan on the given child-side stdio fds: the addon's result, not yet watched. */
-export function spawnNative(n: NormalizedIsolation, stdio: number[]): NativeSpawnResult {
+/** The native plan of `n`, with the join targets opened: `close()` them once the clone returned. */
+function preparePlan(n: NormalizedIsolation, stdio: number[]): { plan: NativePlan; initPath: string | undefined; close(): void } {
   let initPath: string | undefined;
   if (n.lifecycle.init) {
     initPath = initExecutablePath();
@@ -150,21 +150,43 @@ export function spawnNative(n: NormalizedIsolation, stdio: number[]): NativeSpaw
     }
   }
   const opened: number[] = [];
+  const close = () => opened.splice(0).forEach((fd) => fs.closeSync(fd));
   try {
-    const plan = buildPlan(n, openJoins(n, opened));
-    const native = binding();
-    let spawned;
-    try {
-      spawned = native.spawn({ ...plan, stdio, ...(initPath !== undefined ? { initPath } : {}) });
-    } catch (e) {
-      throw spawnError(e, n, initPath);
-    }
-    // In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view.
-    if (n.namespaces.joined.some((j) => j.type === 'pid')) spawned = { ...spawned, nsPid: nsPidInside(spawned.nsPid) };
-    return spawned;
-  } finally {
-    for (const fd of opened) fs.closeSync(fd);
+    const plan = { ...buildPlan(n, openJoins(n, opened)), stdio, ...(initPath !== undefined ? { initPath } : {}) };
+    return { plan, initPath, close };
+  } catch (e) {
+    close();
+    throw e;
   }
+}
+
+/** In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view. */
+function finishSpawn(n: NormalizedIsolation, spawned: NativeSpawnResult): NativeSpawnResult {
+  return n.namespaces.joined.some((j) => j.type === 'pid') ? { ...spawned, nsPid: nsPidInside(spawned.nsPid) } : spawned;
+}
+
+/** @internal Clones the child of a normalized plan on the given child-side stdio fds: the addon's result, not yet watched. */
+export function spawnNative(n: NormalizedIsolation, stdio: number[]): NativeSpawnResult {
+  const { plan, initPath, close } = preparePlan(n, stdio);
+  try {
+    return finishSpawn(n, binding().spawn(plan));
+  } catch (e) {
+    throw spawnError(e, n, initPath);
+  } finally {
+    close();
+  }
+}
+
+/** @internal spawnNative off the event loop; `stdio` must stay open until it settles. */
+export function spawnNativeAsync(n: NormalizedIsolation, stdio: number[]): Promise<NativeSpawnResult> {
+  const { plan, initPath, close } = preparePlan(n, stdio);
+  return new Promise((resolve, reject) => {
+    binding().spawnAsync(plan, (err, spawned) => {
+      close();
+      if (err) reject(spawnError(err, n, initPath));
+      else resolve(finishSpawn(n, spawned as NativeSpawnResult));
+    });
+  });
 }
 
 /** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
