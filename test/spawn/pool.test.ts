@@ -70,6 +70,17 @@ describe('createPool', () => {
     expect(await waitFor(() => zombieChildren().length === 0)).toBe(true);
   });
 
+  it('a ready set killed from outside fails the spawn that takes it (EPIPE, step init); the next one works', async () => {
+    const pool = newPool({ size: 1 });
+    expect(await waitFor(() => pool.ready === 1)).toBe(true);
+    const [ready] = servers();
+    process.kill(ready, 'SIGKILL');
+    expect(await waitFor(() => !alive(ready))).toBe(true);
+    await expect(pool.spawn('true').result).rejects.toMatchObject({ code: 'EPIPE', step: 'init', syscall: 'sendmsg' });
+    expect((await pool.spawn('true').result).exitCode).toBe(0);
+    expect(await waitFor(() => zombieChildren().length === 0)).toBe(true);
+  });
+
   it('close() kills the ready sets and the running programs; spawn() after it is ERR_NSJS_SET_CLOSED', async () => {
     const pool = newPool({ size: 2, namespaces: ['net', 'uts'] });
     expect(await waitFor(() => pool.ready === 2)).toBe(true);
