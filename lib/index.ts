@@ -14,7 +14,7 @@ export { spawnIsolated, type SpawnIsolatedOptions } from './spawn/spawn-isolated
 export { IsolatedProcess, type IsolatedResult } from './spawn/isolated-process';
 export type { StdioOption, StdioSlot } from './spawn/stdio';
 export type { IsolationOptions } from './spawn/options';
-export { DEFAULT_NAMESPACES, type JoinTarget, type NamespaceOptions } from './spawn/options/namespaces';
+export { DEFAULT_NAMESPACES, type JoinTarget, type NamespaceOptions, type ProcessTarget } from './spawn/options/namespaces';
 export type { IdentityOptions, UserMapping } from './spawn/options/identity';
 export type { UtsOptions } from './spawn/options/uts';
 export type { BindMount, DirMount, MountEntry, MountOptions, TmpfsMount } from './spawn/options/mounts';

@@ -13,7 +13,7 @@ import { binding, initExecutablePath, type NativeSpawnResult } from '../binding'
 import { ErrorCodes, callNative, invalidArgValue, libraryError, outOfRange } from '../errors';
 import { ClonedProcess, spawnNative, spawnNativeAsync } from '../spawn/cloned-process';
 import { IsolatedProcess } from '../spawn/isolated-process';
-import { ISOLATION_KEYS, normalizeIsolation, type IsolationOptions, type NormalizedIsolation } from '../spawn/options';
+import { normalizeIsolation, type IsolationOptions, type NormalizedIsolation } from '../spawn/options';
 import { normalizeExec } from '../spawn/options/exec';
 import { rejectUnknownKeys } from '../spawn/options/keys';
 import { normalizeSpawnLifecycle } from '../spawn/options/lifecycle';
@@ -21,7 +21,7 @@ import { spawnError } from '../spawn/spawn-error';
 import type { SpawnIsolatedOptions } from '../spawn/spawn-isolated';
 import { normalizeStdio, openStdio } from '../spawn/stdio';
 import { optionsObject } from '../validate';
-import type { CreateNamespacesOptions } from '../sets/namespace-set';
+import { SET_KEYS, type CreateNamespacesOptions } from '../sets/namespace-set';
 import { PooledProcess } from './pooled-process';
 import { encodeRequest } from './request';
 
@@ -36,7 +36,7 @@ export type PoolSpawnOptions = Pick<SpawnIsolatedOptions, 'cwd' | 'env' | 'argv0
 
 const POOL_SPAWN_KEYS = ['cwd', 'env', 'argv0', 'stdio', 'timeout', 'killSignal', 'signal'];
 /** Set-level options a pool takes; `init`, `newSession`, `noNewPrivileges` are the holder's own. */
-const POOL_KEYS = [...ISOLATION_KEYS.filter((k) => !['init', 'cwd', 'env', 'argv0', 'newSession', 'noNewPrivileges'].includes(k)), 'size'];
+const POOL_KEYS = [...SET_KEYS, 'size'];
 
 interface Ready {
   spawned: NativeSpawnResult;
@@ -137,6 +137,7 @@ export class Pool {
     return this.#closing;
   }
 
+  /** `await using`: {@link close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -13,7 +13,9 @@ import { rejectUnknownKeys } from '../spawn/options/keys';
 
 /** A process of a PID namespace: its host pid and its pid inside. */
 export interface NsPid {
+  /** Its host pid (in the caller's PID namespace). */
   pid: number;
+  /** Its pid in the namespace listed. */
   nsPid: number;
 }
 
@@ -27,6 +29,7 @@ export interface NsjsOwner {
 
 /** One namespace, as a row of `lsns`. */
 export interface NamespaceInfo {
+  /** The namespace type (lsns TYPE). */
   type: NamespaceName;
   /** Its inode (lsns NS). */
   inode: number;

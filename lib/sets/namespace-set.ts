@@ -18,11 +18,11 @@ import { ISOLATION_KEYS, type IsolationOptions } from '../spawn/options';
 import { rejectUnknownKeys } from '../spawn/options/keys';
 import { normalizeNamespaces } from '../spawn/options/namespaces';
 import { spawnIsolated, type SpawnIsolatedOptions } from '../spawn/spawn-isolated';
-import { kJoinFd, type JoinableSet } from './join-target';
+import { kJoinFd } from './join-target';
 import { persistNamespace, unpersist, type Persisted } from './persist';
 
 /** Keys that belong to one program, not to the set: they go to {@link NamespaceSet.spawn}. */
-const PROGRAM_KEYS = ['init', 'cwd', 'env', 'argv0', 'newSession', 'noNewPrivileges'] as const;
+const PROGRAM_KEYS: readonly string[] = ['init', 'cwd', 'env', 'argv0', 'newSession', 'noNewPrivileges'];
 
 /**
  * Options of {@link createNamespaces}: the isolation options of
@@ -30,9 +30,10 @@ const PROGRAM_KEYS = ['init', 'cwd', 'env', 'argv0', 'newSession', 'noNewPrivile
  * hostname, mounts, user mapping, loopback, time offsets…). The holder runs
  * as `user`, as PID 1 of a new PID namespace.
  */
-export type CreateNamespacesOptions = Omit<IsolationOptions, (typeof PROGRAM_KEYS)[number]>;
+export type CreateNamespacesOptions = Omit<IsolationOptions, 'init' | 'cwd' | 'env' | 'argv0' | 'newSession' | 'noNewPrivileges'>;
 
-const SET_KEYS = ISOLATION_KEYS.filter((k) => !(PROGRAM_KEYS as readonly string[]).includes(k));
+/** @internal The keys createNamespaces (and createPool) take. */
+export const SET_KEYS = ISOLATION_KEYS.filter((k) => !PROGRAM_KEYS.includes(k));
 
 /** The per-program options of {@link NamespaceSet.spawn}. */
 export type SetSpawnOptions = Pick<
@@ -63,7 +64,7 @@ export interface PersistOptions {
  * Namespaces held by a holder process, made by {@link createNamespaces}.
  * `await using set = await createNamespaces(…)` closes it at scope exit.
  */
-export class NamespaceSet implements JoinableSet {
+export class NamespaceSet {
   /** The holder's host pid (PID 1 of the set's PID namespace, when it has one): `nsenter -t PID -a` enters the set. */
   readonly pid: number;
   /** The set's namespaces (created or joined), as `/proc/PID/ns` names them. */
@@ -156,6 +157,7 @@ export class NamespaceSet implements JoinableSet {
     return this.#closing;
   }
 
+  /** `await using`: {@link close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -19,7 +19,13 @@ export const DEFAULT_NAMESPACES: readonly NamespaceName[] = Object.freeze(['pid'
  * process (`{ pid }`: its namespace of that type), or a {@link NamespaceSet}
  * (its namespace of that type, held by fd).
  */
-export type JoinTarget = string | number | { pid: number } | NamespaceSet;
+export type JoinTarget = string | number | ProcessTarget | NamespaceSet;
+
+/** A process as a join target: its namespace of the type joined (`/proc/PID/ns/<type>`). */
+export interface ProcessTarget {
+  /** Its pid, as the caller sees it. */
+  pid: number;
+}
 
 /** Options of the namespace family. */
 export interface NamespaceOptions {
