@@ -7,7 +7,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnIsolated } = require('../dist/index.js');
+const { spawnIsolated, createPool } = require('../dist/index.js');
 
 const N = Number(process.env.BENCH_N ?? 500);
 const SUSTAINED = Number(process.env.BENCH_SUSTAINED ?? 20000);
@@ -25,6 +25,15 @@ const isolated = (opts) => () => new Promise((resolve, reject) => {
   c.on('exit', resolve);
 });
 
+// A warm pool with the same options as the defaults row; each round waits (untimed) until it is full again.
+const pool = createPool({ size: 4, hostname: 'bench' });
+const pooled = () => new Promise((resolve, reject) => {
+  const c = pool.spawn('/bin/true', [], { stdio: 'ignore' });
+  c.on('error', reject);
+  c.on('exit', resolve);
+});
+const poolFull = async () => { while (pool.ready < pool.size) await new Promise((r) => setTimeout(r, 1)); };
+
 const rows = [
   ['child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
   ['spawnIsolated defaults, init: false', isolated({ init: false })],
@@ -33,6 +42,7 @@ const rows = [
   ['spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
     ...(rootless ? ['--user', '--map-root-user'] : []),
     '--pid', '--fork', '--mount-proc', '--uts', '--ipc', '--net', '--mount', '/bin/true'])],
+  ['pool.spawn(/bin/true), warm pool (defaults)', pooled],
 ];
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -45,6 +55,7 @@ async function sideBySide() {
     // Rotate the order each round so no row always runs first.
     for (let k = 0; k < rows.length; k++) {
       const j = (i + k) % rows.length;
+      await poolFull();
       times[j].push(await time(rows[j][1]));
     }
   }
@@ -56,13 +67,14 @@ async function sideBySide() {
   });
   const unshareVsDefaults = median(times[4].map((t, i) => t / times[2][i]));
   console.log(`  unshare(1) row / defaults row: ${unshareVsDefaults.toFixed(2)}× (target ≥ 2.4)`);
+  const p50 = median(times[5]) / median(floor);
+  console.log(`  pool row p50 / floor p50: ${p50.toFixed(2)}× (target ≤ 0.6)`);
 }
 
-async function sustained() {
+async function sustained(label, spawnOne) {
   const windows = 10;
   const per = Math.floor(SUSTAINED / windows);
   const rates = [];
-  const spawnOne = isolated({});
   for (let w = 0; w < windows; w++) {
     let left = per;
     const t = process.hrtime.bigint();
@@ -72,7 +84,7 @@ async function sustained() {
   }
   const first = (rates[0] + rates[1]) / 2;
   const last = (rates[windows - 2] + rates[windows - 1]) / 2;
-  console.log(`\nsustained: 2 concurrent spawners, ${per * windows} spawns (defaults), spawns/s per window:`);
+  console.log(`\nsustained: 2 concurrent spawners, ${per * windows} spawns (${label}), spawns/s per window:`);
   console.log(`  ${rates.map((r) => r.toFixed(0)).join(' ')}`);
   console.log(`  last two windows / first two: ${(last / first).toFixed(2)} (no downward trend: ≈ 1)`);
 }
@@ -99,10 +111,24 @@ async function rss() {
   await c.result.catch(() => undefined);
 }
 
+// What a ready set costs: its holder's resident and proportional memory (the kernel's namespaces are not counted).
+async function poolMemory() {
+  await poolFull();
+  const kids = fs.readdirSync('/proc/self/task').flatMap((t) => fs.readFileSync(`/proc/self/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
+    .filter((k) => { try { return fs.readFileSync(`/proc/${k}/cmdline`, 'utf8').includes('--serve'); } catch { return false; } });
+  const pss = (pid) => Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]);
+  console.log(`\npool: ${kids.length} ready sets; per set, the holder (nsjs-init --serve): RSS ${median(kids.map((k) => rssKiB(k)))} KiB, PSS ${median(kids.map(pss))} KiB`);
+}
+
 (async () => {
   console.log(`nsjs bench: node ${process.version}, ${require('os').cpus().length} cpus, kernel ${require('os').release()}`);
   await sideBySide();
-  if (SUSTAINED > 0) await sustained();
+  if (SUSTAINED > 0) {
+    await sustained('spawnIsolated defaults', isolated({}));
+    await sustained('pool.spawn, pool of 4, refilled in the background', pooled);
+  }
+  await poolMemory();
+  await pool.close();
   if (RSS_SPAWNS > 0) await rss();
   if (!rootless && process.env.BENCH_NO_ROOTLESS !== '1') {
     // The same rows for an unprivileged caller (a user namespace is added), in their own run.

@@ -128,6 +128,16 @@ export interface NativeExitWatcherConstructor {
   ): NativeExitWatcher;
 }
 
+export interface NativeRecordWatcher {
+  ref(): void;
+  unref(): void;
+}
+
+export interface NativeRecordWatcherConstructor {
+  /** Watches a pooled set's socket (and owns it): onExit(wait status), or -1 when it closed without one. */
+  new (fd: number, onExit: (status: number) => void): NativeRecordWatcher;
+}
+
 export interface NativeConstants {
   CLONE_NEWNS: number;
   CLONE_NEWUTS: number;
@@ -153,12 +163,25 @@ export interface NativeBinding {
   setdomainname(name: Buffer): void;
   /** true: mounted (a mount point made private first); false: a directory in a shared mount, or that cannot be told: nothing mounted. */
   mountProc(target: string): boolean;
+  /** Bind-mounts the namespace file `fd` at `target` (which must exist). */
+  bindNamespace(fd: number, target: string): void;
+  /** umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
+  unmount(target: string): void;
+  /** The inode of the user namespace that owns the namespace `fd` (NS_GET_USERNS). */
+  nsOwner(fd: number): number;
+  /** Sends a pooled spawn's request with its fds 0-2 to a ready set's holder; returns the program's pid inside (blocks until the holder answers). */
+  poolStart(sock: number, request: Buffer, fds: [number, number, number]): number;
+  /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC). */
+  seqpacketPair(): [number, number];
   socketpair(): [number, number];
   closeFd(fd: number): void;
   /** The Landlock ABI version, or a negative errno (-EOPNOTSUPP: disabled, -ENOSYS: absent). */
   landlockAbi(): number;
   spawn(plan: NativePlan): NativeSpawnResult;
+  /** The same clone off the event loop (a pool's refills); the plan's fds must stay open until the callback. */
+  spawnAsync(plan: NativePlan, callback: (err: Error | null, result?: NativeSpawnResult) => void): void;
   ExitWatcher: NativeExitWatcherConstructor;
+  RecordWatcher: NativeRecordWatcherConstructor;
   constants: NativeConstants;
 }
 

@@ -32,6 +32,8 @@ export const ErrorCodes = Object.freeze({
   INIT_FAILED: 'ERR_NSJS_INIT_FAILED',
   /** No native binary fits this machine and none was built from source: `hint` says what to install. */
   NO_BINARY: 'ERR_NSJS_NO_BINARY',
+  /** A namespace set was used after close() (or after its holder died). */
+  SET_CLOSED: 'ERR_NSJS_SET_CLOSED',
   /** The `signal` option aborted the process. */
   ABORTED: 'ABORT_ERR',
 });

@@ -5,7 +5,9 @@
  * - {@link clone} is the primitive under it.
  * - {@link unshare}, {@link setns}, {@link sethostname}, {@link setdomainname}
  *   and {@link mountProc} act on the calling thread.
- * - {@link namespaceIds} and {@link nsPids} inspect.
+ * - {@link createNamespaces} makes namespaces that outlive one program (a {@link NamespaceSet});
+ *   {@link createPool} keeps sets ready for many short sandboxes.
+ * - {@link namespaceIds}, {@link nsPids} and {@link listNamespaces} inspect.
  * - {@link probe} says what this host allows; {@link explain} shows a sandbox as unshare and bwrap lines.
  * @module nsjs
  */
@@ -14,7 +16,7 @@ export type { OutputEncoding } from './spawn/options/output';
 export { IsolatedProcess, type IsolatedResult } from './spawn/isolated-process';
 export type { StdioOption, StdioSlot } from './spawn/stdio';
 export type { IsolationOptions } from './spawn/options';
-export { DEFAULT_NAMESPACES, type JoinTarget, type NamespaceOptions } from './spawn/options/namespaces';
+export { DEFAULT_NAMESPACES, type JoinTarget, type NamespaceOptions, type ProcessTarget } from './spawn/options/namespaces';
 export type { IdentityOptions, UserMapping } from './spawn/options/identity';
 export type { UtsOptions } from './spawn/options/uts';
 export type { BindMount, DirMount, MountEntry, MountOptions, TmpfsMount } from './spawn/options/mounts';
@@ -23,6 +25,15 @@ export type { TimeOffsets, TimeOptions } from './spawn/options/time';
 export type { LifecycleOptions, SpawnLifecycleOptions } from './spawn/options/lifecycle';
 export type { ExecOptions } from './spawn/options/exec';
 export { clone, type CloneOptions } from './clone';
+export {
+  createNamespaces,
+  NamespaceSet,
+  type CreateNamespacesOptions,
+  type PersistOptions,
+  type SetSpawnOptions,
+} from './sets/namespace-set';
+export { createPool, Pool, type PoolOptions, type PoolSpawnOptions } from './pool/pool';
+export { listNamespaces, type ListNamespacesOptions, type NamespaceInfo, type NsjsOwner, type NsPid } from './sets/list';
 export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';
 export { unshare, type Propagation, type UnshareOptions } from './unshare';
 export { setns, type SetnsOptions, type SetnsTarget } from './setns';

@@ -117,6 +117,65 @@ Napi::Value MountProc(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), rc == 0);
 }
 
+Napi::Value BindNamespace(const Napi::CallbackInfo &info) {
+  int fd = -1;
+  std::string target;
+  if (!GetInt(info, 0, &fd) || !GetPath(info, 1, &target)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_bind_ns(fd, target.c_str(), &e), e);
+}
+
+Napi::Value Unmount(const Napi::CallbackInfo &info) {
+  std::string target;
+  if (!GetPath(info, 0, &target)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_unmount(target.c_str(), &e), e);
+}
+
+Napi::Value NsOwner(const Napi::CallbackInfo &info) {
+  int fd = -1;
+  if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
+  nsjs_error e{};
+  unsigned long long inode = 0;
+  if (nsjs_ns_owner(fd, &inode, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), static_cast<double>(inode));
+}
+
+// A pooled spawn: poolStart(sock, request, [fd0, fd1, fd2]) -> the program's pid inside.
+Napi::Value PoolStart(const Napi::CallbackInfo &info) {
+  int sock = -1;
+  std::string req;
+  if (!GetInt(info, 0, &sock) || !GetBytes(info, 1, &req)) return info.Env().Undefined();
+  if (info.Length() < 3 || !info[2].IsArray() || info[2].As<Napi::Array>().Length() != 3) {
+    Fail(info.Env(), "expected three fds");
+    return info.Env().Undefined();
+  }
+  int fds[3];
+  Napi::Array a = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < 3; i++) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsNumber()) {
+      Fail(info.Env(), "expected three fds");
+      return info.Env().Undefined();
+    }
+    fds[i] = v.As<Napi::Number>().Int32Value();
+  }
+  nsjs_error e{};
+  int ns_pid = 0;
+  if (nsjs_pool_start(sock, req.data(), req.size(), fds, &ns_pid, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), ns_pid);
+}
+
+Napi::Value SeqpacketPair(const Napi::CallbackInfo &info) {
+  int fds[2];
+  nsjs_error e{};
+  if (nsjs_seqpacket_pair(fds, &e) < 0) return Check(info.Env(), -1, e);
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
 // The stdio channel of a 'pipe' slot: a UNIX socketpair, as libuv makes for child_process.
 Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   int fds[2];
@@ -438,6 +497,54 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// spawnAsync(plan, cb(err, result)): the same clone, off the event loop (a
+// threadpool thread hands it to the spawner thread when dieWithParent, so
+// the parent-death signal is tied to a thread that lives as long as the
+// process). For a pool's refills, which need no answer at once.
+class SpawnWorker : public Napi::AsyncWorker {
+ public:
+  explicit SpawnWorker(Napi::Function cb) : Napi::AsyncWorker(cb, "nsjs.spawnAsync") {}
+  PlanStorage st;
+  nsjs_plan plan{};
+
+  void Execute() override { rc_ = nsjs_spawn(&plan, &r_, &e_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (rc_ < 0) {
+      Callback().Call({MakeNativeError(env, e_).Value(), env.Undefined()});
+      return;
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("pid", r_.pid);
+    out.Set("pidfd", r_.pidfd);
+    out.Set("statusFd", r_.status_fd);
+    out.Set("nsPid", r_.ns_pid);
+    Callback().Call({env.Null(), out});
+  }
+
+ private:
+  int rc_ = -1;
+  nsjs_spawn_result r_{};
+  nsjs_error e_{};
+};
+
+Napi::Value SpawnAsync(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    Fail(env, "expected a plan object and a callback");
+    return env.Undefined();
+  }
+  auto *w = new SpawnWorker(info[1].As<Napi::Function>());
+  if (!ReadPlan(info[0].As<Napi::Object>(), &w->st, &w->plan)) {
+    delete w;
+    return env.Undefined();
+  }
+  w->Queue();
+  return env.Undefined();
+}
+
 Napi::Object Constants(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
   c.Set("CLONE_NEWNS", static_cast<int>(CLONE_NEWNS));
@@ -474,12 +581,19 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("sethostname", Napi::Function::New(env, Sethostname, "sethostname"));
   exports.Set("setdomainname", Napi::Function::New(env, Setdomainname, "setdomainname"));
   exports.Set("mountProc", Napi::Function::New(env, MountProc, "mountProc"));
+  exports.Set("bindNamespace", Napi::Function::New(env, BindNamespace, "bindNamespace"));
+  exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
+  exports.Set("nsOwner", Napi::Function::New(env, NsOwner, "nsOwner"));
+  exports.Set("poolStart", Napi::Function::New(env, PoolStart, "poolStart"));
+  exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair, "seqpacketPair"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync, "spawnAsync"));
   exports.Set("constants", Constants(env));
   InitExitWatcher(env, exports);
+  InitRecordWatcher(env, exports);
   return exports;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int fail(nsjs_error *e, int sys) {
@@ -113,4 +114,29 @@ int nsjs_mount_proc(const char *target, nsjs_error *e) {
   close(fd);
   errno = saved;
   return rc == 0 ? 0 : fail(e, NSJS_SYS_MOUNT);
+}
+
+int nsjs_bind_ns(int nsfd, const char *target, nsjs_error *e) {
+  /* Through the fd's magic link: the namespace of the fd, not of a path that
+   * could name another process's by the time mount runs. */
+  char source[64];
+  snprintf(source, sizeof source, "/proc/self/fd/%d", nsfd);
+  return mount(source, target, NULL, MS_BIND, NULL) == 0 ? 0 : fail(e, NSJS_SYS_MOUNT);
+}
+
+int nsjs_unmount(const char *target, nsjs_error *e) {
+  return umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 ? 0 : fail(e, NSJS_SYS_UMOUNT2);
+}
+
+int nsjs_ns_owner(int fd, unsigned long long *inode, nsjs_error *e) {
+  int owner = ioctl(fd, NS_GET_USERNS);
+  if (owner < 0) return fail(e, NSJS_SYS_IOCTL);
+  struct stat st;
+  int rc = fstat(owner, &st);
+  int saved = errno;
+  close(owner);
+  errno = saved;
+  if (rc != 0) return fail(e, NSJS_SYS_FSTAT);
+  *inode = (unsigned long long)st.st_ino;
+  return 0;
 }
