@@ -12,8 +12,10 @@ import { validateString } from './validate';
 
 /**
  * Mounts a fresh procfs on `target` (nosuid, nodev, noexec), as
- * `unshare --mount-proc` does: after joining or creating a PID namespace, it
- * makes /proc show that namespace's processes.
+ * `unshare --mount-proc` does. A procfs shows the PID namespace the calling
+ * thread is in itself; an in-process `unshare('pid')` or `setns` into one
+ * changes only where children go, so this /proc still shows the caller's
+ * (a child started afterwards, which is in the new one, would mount its own).
  *
  * Refused while the calling thread is in the host's mount namespace, or when
  * nsjs cannot tell (unless `allowHostNamespace`), and when `target` is a

@@ -11,16 +11,24 @@ import { fromFsError, systemError } from './errors';
 
 const EINVAL = 22;
 
-/** An O_RDONLY fd of a namespace file; what is not a regular file is refused before it is opened. */
-export function openNamespaceFile(path: string): number {
+/**
+ * An O_RDONLY fd of a namespace file; what is not a regular file is refused
+ * before it is opened. `what` names it in errors (e.g. "join.net").
+ */
+export function openNamespaceFile(path: string, what?: string): number {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(path);
   } catch (e) {
-    throw fromFsError(e);
+    const err = fromFsError(e) as { hint?: string; message: string };
+    if (what) {
+      err.hint = `the ${what} target`;
+      err.message = `${err.message}. ${err.hint}`;
+    }
+    throw err;
   }
   // A FIFO would block the open, a device would act on it (a tape rewinds, a tty becomes ours).
-  if (!stat.isFile()) throw systemError(EINVAL, { syscall: 'setns', path, hint: 'not a namespace file' });
+  if (!stat.isFile()) throw systemError(EINVAL, { syscall: 'setns', path, hint: `${what ? `the ${what} target is ` : ''}not a namespace file` });
   try {
     return fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch (e) {

@@ -115,7 +115,7 @@ function openJoins(n: NormalizedIsolation, opened: number[]): NativeJoin[] {
     const path = typeof target === 'string' ? target : undefined;
     let fd = target as number;
     if (path !== undefined) {
-      fd = openNamespaceFile(path);
+      fd = openNamespaceFile(path, `join.${type}`);
       opened.push(fd);
     }
     let actual: number;

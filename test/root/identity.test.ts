@@ -69,6 +69,22 @@ describe('host root, no range for root in /etc/subuid: the sandbox runs as 65534
   });
 });
 
+describe('the caller is judged at each spawn', () => {
+  itAtLevels(['root'])('host root who dropped its euid and took it back still gets the unprivileged ids', async () => {
+    const r = await runNode(`
+      const map = async () => (await nsjs.spawnIsolated('cat', ['/proc/self/uid_map'], { namespaces: ${JSON.stringify(WITH_USER)}, cwd: '/' }).result).stdout.trim().split(/\\s+/).join(' ');
+      process.seteuid(65534);
+      // Judged unprivileged now (with only the euid changed the process is not
+      // dumpable, so this spawn may fail: the point is the next one).
+      const asNobody = await map().catch((e) => e.code);
+      process.seteuid(0);
+      report({ asNobody, asRoot: await map() });`);
+    expectClean(r);
+    expect(r.json.asRoot).toBe('0 65534 1');
+    expect(r.json.asNobody).not.toBe('0 0 1');
+  });
+});
+
 describe('host root: a map the kernel refuses fails the spawn at its step, and leaves nothing behind', () => {
   itAtLevels(['root'])('the parent cannot write the map (a read-only /proc): step uid-map, EROFS, no process, no fd', async () => {
     const r = await runNode(`

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { commandExists, isHostRoot, isUsernsRoot, itIf } from '../helpers/env';
+import { commandExists, isHostRoot, isUsernsRoot, itIf, ROOT } from '../helpers/env';
 import { expectClean, runNode, type RunOptions } from '../helpers/run-node';
 
 const privileged = isHostRoot || isUsernsRoot;
@@ -77,6 +77,19 @@ describe('sethostname / setdomainname', () => {
         inner: 'inner',
       });
       expect(r.json.hint).toMatch(/\/proc\/1\/ns\/uts is not readable \(EACCES\)/);
+    });
+
+  itIf(can && commandExists('nsenter'), 'needs root, unshare and nsenter')(
+    'a thread in the initial UTS namespace is in the host\'s, whatever PID 1 of this /proc is in', async () => {
+      // The fixture enters the initial UTS namespace again under a PID 1 that is
+      // in a throwaway one. Only the guard is asked: nothing is renamed, even if it failed.
+      const r = await runNode(`
+        const { hostNamespaceVerdict } = require(${JSON.stringify(path.join(ROOT, 'dist', 'host-namespace.js'))});
+        report(hostNamespaceVerdict('uts'));`, {
+        wrap: ['sh', '-c', 'exec 3</proc/self/ns/uts; exec unshare --uts --mount --propagation private --pid --fork --mount-proc -- sh -c \'nsenter --uts=/proc/self/fd/3 "$@"; exit $?\' sh "$@"', 'sh'],
+      });
+      expectClean(r);
+      expect(r.json).toMatchObject({ inHost: true, reason: expect.stringMatching(/initial uts namespace/) });
     });
 
   test('allowHostNamespace lets it act on the namespace PID 1 is in', async () => {
