@@ -162,9 +162,41 @@ describe('nsjs exec', () => {
   });
 });
 
+describe('nsjs ls, nsjs ps', () => {
+  itIf(commandExists('lsns') && commandExists('ps'), 'needs util-linux lsns and procps ps')('list a running sandbox as lsns and ps see it: namespaces, host pids and pids inside', async () => {
+    const box = spawn(process.execPath, [CLI, 'run', '--hostname', 'listed', '--', 'sh', '-c', 'sleep 30 & sleep 30'], { stdio: 'ignore' });
+    try {
+      let init = 0;
+      expect(await waitFor(() => {
+        const kids = fs.readFileSync(`/proc/${box.pid}/task/${box.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+        init = kids.find((k) => fs.readFileSync(`/proc/${k}/comm`, 'utf8').trim() === 'nsjs-init') ?? 0;
+        return init > 0 && fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim() !== '';
+      })).toBe(true);
+      expect(await waitFor(() => nsjs(['ps', '--json', String(init)]).stdout.includes('"nsPid": 4'))).toBe(true);
+      const listed = (JSON.parse(nsjs(['ls', '--json']).stdout) as { pid: number; kind: string; namespaces: Record<string, number>; command: string }[]).find((b) => b.pid === init);
+      expect(listed).toMatchObject({ kind: 'sandbox', command: 'sh -c sleep 30 & sleep 30' });
+      // lsns: the same namespaces, with the init as their lowest pid.
+      const lsns = JSON.parse(spawnSync('lsns', ['-J', '-o', 'NS,TYPE,PID'], { encoding: 'utf8' }).stdout).namespaces as { ns: number; type: string; pid: number }[];
+      for (const [type, inode] of Object.entries(listed!.namespaces)) {
+        expect(lsns.find((n) => Number(n.ns) === inode)).toMatchObject({ type: type === 'mount' ? 'mnt' : type, pid: init });
+      }
+      // ps: every process listed, with its command, and its pid inside from NSpid.
+      const [box1] = JSON.parse(nsjs(['ps', '--json', String(init)]).stdout) as { processes: { pid: number; nsPid: number; command: string }[] }[];
+      expect(box1.processes.map((p) => p.nsPid)).toEqual([1, 2, 3, 4]);
+      for (const p of box1.processes) {
+        expect(spawnSync('ps', ['-o', 'args=', '-p', String(p.pid)], { encoding: 'utf8' }).stdout.trim()).toBe(p.command);
+        expect(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8')).toMatch(new RegExp(`^NSpid:.*\\s${p.nsPid}$`, 'm'));
+      }
+      expect(nsjs(['ps', '999999999']).status).toBe(125);
+    } finally {
+      box.kill('SIGTERM');
+    }
+  });
+});
+
 describe('nsjs --help, --version', () => {
   it('every subcommand has --help; --version is the package version', () => {
-    for (const sub of ['run', 'exec', 'probe', 'explain']) {
+    for (const sub of ['run', 'exec', 'ls', 'ps', 'probe', 'explain']) {
       const r = nsjs([sub, '--help']);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: nsjs ${sub}`));
