@@ -19,12 +19,16 @@
       "sources": [
         "src-native/binding.cc",
         "src-native/exit_watcher.cc",
+        "src-native/seccomp_glue.cc",
         "src-native/core/inprocess.c",
         "src-native/core/spawn.c",
         "src-native/core/child.c",
         "src-native/core/steps.c",
-        "src-native/core/signal_tree.c"
+        "src-native/core/signal_tree.c",
+        "src-native/core/privileges.c",
+        "src-native/core/seccomp.c"
       ],
+      "libraries": ["-ldl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17"],

@@ -85,6 +85,28 @@ export interface NativePlan {
   envp: string[];
   /** nsjs-init, when the program runs under it. */
   initPath?: string;
+  /** The capability numbers to keep: every set is cut to them last before exec; absent: no cut. */
+  capabilities?: number[];
+  /** The BPF program (struct sock_filter[]) compileSeccomp made, loaded last before exec; absent: none. */
+  seccompFilter?: Uint8Array;
+}
+
+/** A seccomp filter for compileSeccomp: libseccomp's action numbers and architecture names. */
+export interface NativeSeccompSpec {
+  defaultAction: number;
+  /** libseccomp names ('x86_64', 'x86', 'x32'); empty: the native one. */
+  arches: string[];
+  /** `op`: libseccomp's enum scmp_compare (1 NE .. 7 MASKED_EQ); `a`, `b` its datum_a and datum_b. */
+  rules: { name: string; action: number; args: { index: number; op: number; a: number; b: number }[] }[];
+}
+
+/** Why compileSeccomp made no program: no libseccomp, an unknown name, or libseccomp refused (errno). */
+export interface NativeSeccompFailure {
+  error: 'no-library' | 'bad-name' | 'failed';
+  name?: string;
+  errno: number;
+  /** The libseccomp version loaded ('' when none). */
+  version: string;
 }
 
 export interface NativeSpawnResult {
@@ -145,6 +167,8 @@ export interface NativeBinding {
   socketpair(): [number, number];
   closeFd(fd: number): void;
   spawn(plan: NativePlan): NativeSpawnResult;
+  /** Compiles a filter with libseccomp (loaded by dlopen on first use) to a BPF program. */
+  compileSeccomp(spec: NativeSeccompSpec): Uint8Array | NativeSeccompFailure;
   ExitWatcher: NativeExitWatcherConstructor;
   constants: NativeConstants;
 }

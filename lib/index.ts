@@ -20,6 +20,8 @@ export type { NetworkOptions } from './spawn/options/network';
 export type { TimeOffsets, TimeOptions } from './spawn/options/time';
 export type { LifecycleOptions, SpawnLifecycleOptions } from './spawn/options/lifecycle';
 export type { ExecOptions } from './spawn/options/exec';
+export { DEFAULT_CAPABILITIES, type CapabilityName, type CapabilityOptions } from './spawn/options/capabilities';
+export type { SeccompArg, SeccompCondition, SeccompOptions, SeccompProfile, SeccompRule } from './spawn/options/seccomp';
 export { clone, type CloneOptions } from './clone';
 export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';
 export { unshare, type Propagation, type UnshareOptions } from './unshare';

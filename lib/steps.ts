@@ -31,6 +31,8 @@ export const SETUP_STEPS = Object.freeze([
   'chdir',
   'stdio',
   'close-fds',
+  'capabilities',
+  'seccomp',
   'exec-init',
   'init',
   'exec',

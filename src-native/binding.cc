@@ -159,6 +159,7 @@ struct PlanStorage {
   std::vector<OpStorage> op_strings;
   std::vector<nsjs_op> ops;
   std::vector<nsjs_join> joins;
+  std::string seccomp_filter;
 };
 
 // Every key a plan may have (lib/binding.ts NativePlan): any other is refused,
@@ -167,7 +168,7 @@ const char *const kPlanKeys[] = {
   "cloneFlags", "useVm", "joins", "unshareFlags", "uidMap", "gidMap", "denySetgroups", "mapsByParent",
   "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
   "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
-  "argv", "envp", "initPath"};
+  "argv", "envp", "initPath", "capabilities", "seccompFilter"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
   Napi::Array names = o.GetPropertyNames();
@@ -322,6 +323,37 @@ bool ReadOps(Napi::Object o, PlanStorage *st) {
   return true;
 }
 
+// capabilities: absent (leave them), or the capability numbers (0..63) to keep.
+bool ReadCapabilities(Napi::Object o, nsjs_plan *p) {
+  Napi::Value v = o.Get("capabilities");
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray()) return FailKey(o.Env(), "capabilities", "an array of capability numbers");
+  Napi::Array a = v.As<Napi::Array>();
+  p->cut_caps = 1;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value c = a.Get(i);
+    double d = c.IsNumber() ? c.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 63) || d != static_cast<int>(d)) return FailKey(o.Env(), "capabilities", "an array of capability numbers");
+    p->cap_keep |= 1ULL << static_cast<int>(d);
+  }
+  return true;
+}
+
+// seccompFilter: absent, or the BPF program compileSeccomp made (struct sock_filter[]).
+bool ReadSeccompFilter(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
+  Napi::Value v = o.Get("seccompFilter");
+  if (v.IsUndefined()) return true;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return FailKey(o.Env(), "seccompFilter", "a Uint8Array");
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  if (a.ByteLength() == 0 || a.ByteLength() % 8 != 0 || a.ByteLength() / 8 > 0xffff)
+    return FailKey(o.Env(), "seccompFilter", "a BPF program (1 to 65535 instructions of 8 bytes)");
+  st->seccomp_filter.assign(reinterpret_cast<const char *>(a.Data()), a.ByteLength());
+  p->seccomp_filter = st->seccomp_filter.data();
+  p->seccomp_len = static_cast<unsigned short>(a.ByteLength() / 8);
+  return true;
+}
+
 bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   bool has_uid = false, has_gid = false, has_host = false, has_domain = false, has_time = false,
        has_cwd = false, has_init = false;
@@ -342,7 +374,8 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
       !ReadBool(o, "newSession", &p->new_session) || !ReadBool(o, "noNewPrivs", &p->no_new_privs) ||
       !ReadBool(o, "dieWithParent", &p->die_with_parent) || !ReadString(o, "cwd", &st->cwd, &has_cwd) ||
       !ReadStrings(o, "execPaths", &st->exec_paths) || !ReadStrings(o, "argv", &st->argv) ||
-      !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init))
+      !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init) ||
+      !ReadCapabilities(o, p) || !ReadSeccompFilter(o, st, p))
     return false;
   // Only namespace bits: CLONE_VM, CLONE_THREAD & co. are the core's to choose.
   if (p->clone_flags & ~kNamespaceBits) return Fail(o.Env(), "plan.cloneFlags may hold only CLONE_NEW* bits");
@@ -468,6 +501,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("constants", Constants(env));
   InitExitWatcher(env, exports);
+  InitSeccomp(env, exports);
   return exports;
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { optionsObject } from '../../validate';
+import { normalizeCapabilities, type CapabilityOptions } from './capabilities';
 import { normalizeExec, type ExecOptions, type NormalizedExec } from './exec';
 import { normalizeIdentity, type IdentityOptions, type IdentityPlan } from './identity';
 import { rejectUnknownKeys } from './keys';
@@ -12,6 +13,7 @@ import { normalizeLifecycle, type LifecycleOptions, type NormalizedLifecycle } f
 import { normalizeMounts, type MountOptions, type NormalizedMounts } from './mounts';
 import { normalizeNamespaces, type NamespaceOptions, type NormalizedNamespaces } from './namespaces';
 import { normalizeNetwork, type NetworkOptions } from './network';
+import { normalizeSeccomp, type SeccompOptions } from './seccomp';
 import { normalizeTime, type TimeOptions } from './time';
 import { normalizeUts, type NormalizedUts, type UtsOptions } from './uts';
 
@@ -24,12 +26,15 @@ export interface IsolationOptions
     NetworkOptions,
     TimeOptions,
     LifecycleOptions,
+    CapabilityOptions,
+    SeccompOptions,
     ExecOptions {}
 
 /** Every key of {@link IsolationOptions}: anything else is refused. */
 export const ISOLATION_KEYS: readonly string[] = Object.freeze([
   'namespaces', 'join', 'user', 'hostname', 'domainname', 'propagation', 'mountProc', 'mounts', 'loopback',
   'timeOffsets', 'init', 'dieWithParent', 'newSession', 'noNewPrivileges', 'cloneStrategy', 'cwd', 'env', 'argv0',
+  'capabilities', 'seccomp', 'allowNestedUserNamespaces',
 ]);
 
 /** Everything the plan is built from, validated. */
@@ -42,6 +47,8 @@ export interface NormalizedIsolation {
   /** undefined: no new time namespace; '': one without offsets. */
   timeOffsets: string | undefined;
   lifecycle: NormalizedLifecycle;
+  /** The capability numbers to keep (undefined: no cut), and the compiled seccomp filter (undefined: none). */
+  privileges: { capabilities: number[] | undefined; seccompFilter: Uint8Array | undefined };
   exec: NormalizedExec;
 }
 
@@ -55,6 +62,7 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
   rejectUnknownKeys(o, [...ISOLATION_KEYS, ...extraKeys], 'options');
   const exec = normalizeExec(command, args, o);
   const namespaces = normalizeNamespaces(o);
+  const capabilities = normalizeCapabilities(o);
   return {
     namespaces,
     identity: normalizeIdentity(o, namespaces),
@@ -63,6 +71,7 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
     loopbackUp: normalizeNetwork(o, namespaces).loopbackUp,
     timeOffsets: normalizeTime(o, namespaces),
     lifecycle: normalizeLifecycle(o, namespaces),
+    privileges: { capabilities, seccompFilter: normalizeSeccomp(o, capabilities) },
     exec,
   };
 }
