@@ -95,6 +95,10 @@ const cases: [string, string, string, string, string][] = [
   ['chdir:error=EACCES', "{ cwd: '/tmp' }", 'EACCES', 'chdir', 'chdir'],
   ['dup3:error=EMFILE:when=1', '{}', 'EMFILE', 'stdio', 'dup3'],
   ['close_range:error=EINVAL', '{}', 'EINVAL', 'close-fds', 'close_range'],
+  ['capget:error=EFAULT', '{}', 'EFAULT', 'capabilities', 'capget'],
+  ['prctl:error=EPERM:when=3', '{}', 'EPERM', 'capabilities', 'prctl'],
+  ['capset:error=EPERM', '{}', 'EPERM', 'capabilities', 'capset'],
+  ['seccomp:error=EINVAL', '{}', 'EINVAL', 'seccomp', 'seccomp'],
   ['execve:error=EACCES:when=1', '{ init: false }', 'EACCES', 'exec', 'spawn /bin/true'],
   ['execveat:error=ENOEXEC:when=1', '{}', 'ENOEXEC', 'exec-init', 'execveat'],
 ];
