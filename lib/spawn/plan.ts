@@ -35,7 +35,7 @@ export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]):
     newSession: n.lifecycle.newSession,
     noNewPrivs: n.lifecycle.noNewPrivs,
     dieWithParent: n.lifecycle.dieWithParent,
-    ...(n.privileges.capabilities !== undefined ? { capabilities: n.privileges.capabilities } : {}),
+    ...(n.privileges.capabilities !== undefined ? { capabilities: [...n.privileges.capabilities] } : {}),
     ...(n.privileges.seccompFilter !== undefined ? { seccompFilter: n.privileges.seccompFilter } : {}),
     ...(n.exec.cwd !== undefined ? { cwd: n.exec.cwd } : {}),
     execPaths: n.exec.execPaths,

@@ -41,16 +41,8 @@ export interface CapabilityOptions {
   capabilities?: 'default' | 'none' | 'all' | string[];
 }
 
-/** The numbers of the capabilities to keep; undefined: no cut (`'all'`). */
-export function normalizeCapabilities(o: Record<string, unknown>): number[] | undefined {
-  const value = o.capabilities ?? 'default';
-  if (value === 'all') return undefined;
-  if (value === 'none') return [];
-  const names = value === 'default' ? DEFAULT_CAPABILITIES : value;
-  if (!Array.isArray(names)) {
-    if (typeof value === 'string') throw invalidArgValue('options.capabilities', value, "must be 'default', 'none', 'all' or an array of capability names");
-    throw invalidArgType('options.capabilities', "'default', 'none', 'all' or an array of capability names", value);
-  }
+/** The numbers of `names`, sorted, each once; throws for an unknown one. */
+function numbersOf(names: readonly unknown[]): number[] {
   const numbers = new Set<number>();
   names.forEach((name: unknown, i) => {
     if (typeof name !== 'string') throw invalidArgType(`options.capabilities[${i}]`, 'a capability name', name);
@@ -60,4 +52,19 @@ export function normalizeCapabilities(o: Record<string, unknown>): number[] | un
     numbers.add(n);
   });
   return [...numbers].sort((a, b) => a - b);
+}
+
+const DEFAULT_NUMBERS = Object.freeze(numbersOf(DEFAULT_CAPABILITIES));
+
+/** The numbers of the capabilities to keep; undefined: no cut (`'all'`). */
+export function normalizeCapabilities(o: Record<string, unknown>): readonly number[] | undefined {
+  const value = o.capabilities ?? 'default';
+  if (value === 'all') return undefined;
+  if (value === 'none') return [];
+  if (value === 'default') return DEFAULT_NUMBERS;
+  if (!Array.isArray(value)) {
+    if (typeof value === 'string') throw invalidArgValue('options.capabilities', value, "must be 'default', 'none', 'all' or an array of capability names");
+    throw invalidArgType('options.capabilities', "'default', 'none', 'all' or an array of capability names", value);
+  }
+  return numbersOf(value);
 }

@@ -48,7 +48,7 @@ export interface NormalizedIsolation {
   timeOffsets: string | undefined;
   lifecycle: NormalizedLifecycle;
   /** The capability numbers to keep (undefined: no cut), and the compiled seccomp filter (undefined: none). */
-  privileges: { capabilities: number[] | undefined; seccompFilter: Uint8Array | undefined };
+  privileges: { capabilities: readonly number[] | undefined; seccompFilter: Uint8Array | undefined };
   exec: NormalizedExec;
 }
 

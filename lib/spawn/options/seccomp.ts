@@ -274,6 +274,8 @@ function profileSpec(p: Record<string, unknown>, caps: ReadonlySet<string>): Nat
 }
 
 const compiled = new Map<string, Uint8Array>();
+/** The default filter, by allowNestedUserNamespaces: looked up without building its spec again on every spawn. */
+const defaultFilters = new Map<boolean, Uint8Array>();
 
 /** Compiles once per distinct spec: the default filter costs one compile per process. */
 function compile(spec: NativeSpec): Uint8Array {
@@ -305,7 +307,11 @@ export function normalizeSeccomp(o: Record<string, unknown>, caps: readonly numb
   const value = o.seccomp ?? 'default';
   if (nested && value !== 'default') throw invalidArgValue('options.allowNestedUserNamespaces', nested, "applies only to `seccomp: 'default'` (a profile says it itself)");
   if (value === false) return undefined;
-  if (value === 'default') return compile({ defaultAction: ALLOW, arches: machineArches(), rules: defaultRules(nested) });
+  if (value === 'default') {
+    let filter = defaultFilters.get(nested);
+    if (!filter) defaultFilters.set(nested, (filter = compile({ defaultAction: ALLOW, arches: machineArches(), rules: defaultRules(nested) })));
+    return filter;
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgType('options.seccomp', "'default', false or a seccomp profile object", value);
   const names = new Set(caps === undefined ? CAPABILITY_NAMES : caps.map((n) => CAPABILITY_NAMES[n]));
   return compile(profileSpec(value as Record<string, unknown>, names));
