@@ -20,13 +20,15 @@
         "src-native/binding.cc",
         "src-native/exit_watcher.cc",
         "src-native/seccomp_glue.cc",
+        "src-native/landlock_glue.cc",
         "src-native/core/inprocess.c",
         "src-native/core/spawn.c",
         "src-native/core/child.c",
         "src-native/core/steps.c",
         "src-native/core/signal_tree.c",
         "src-native/core/privileges.c",
-        "src-native/core/seccomp.c"
+        "src-native/core/seccomp.c",
+        "src-native/core/landlock.c"
       ],
       "libraries": ["-ldl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

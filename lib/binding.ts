@@ -89,6 +89,18 @@ export interface NativePlan {
   capabilities?: number[];
   /** The BPF program (struct sock_filter[]) compileSeccomp made, loaded last before exec; absent: none. */
   seccompFilter?: Uint8Array;
+  /** A Landlock ruleset fd (landlockRuleset) the child restricts itself to after chdir; absent: none. */
+  landlockFd?: number;
+}
+
+/** A Landlock ruleset for landlockRuleset: LANDLOCK_ACCESS_* masks, the rights for this kernel's ABI. */
+export interface NativeLandlockSpec {
+  handledFs: number;
+  handledNet: number;
+  scoped: number;
+  /** Each opened O_PATH; a file gets only the rights a file can have. */
+  paths: { path: string; access: number }[];
+  ports: { port: number; access: number }[];
 }
 
 /** A seccomp filter for compileSeccomp: libseccomp's action numbers and architecture names. */
@@ -169,6 +181,10 @@ export interface NativeBinding {
   spawn(plan: NativePlan): NativeSpawnResult;
   /** Compiles a filter with libseccomp (loaded by dlopen on first use) to a BPF program. */
   compileSeccomp(spec: NativeSeccompSpec): Uint8Array | NativeSeccompFailure;
+  /** The highest Landlock ABI of this kernel, or -errno. */
+  landlockAbi(): number;
+  /** Makes a Landlock ruleset (CLOEXEC fd); a failure names the path or port by its index (nativeOp). */
+  landlockRuleset(spec: NativeLandlockSpec): number;
   ExitWatcher: NativeExitWatcherConstructor;
   constants: NativeConstants;
 }

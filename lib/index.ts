@@ -21,6 +21,7 @@ export type { TimeOffsets, TimeOptions } from './spawn/options/time';
 export type { LifecycleOptions, SpawnLifecycleOptions } from './spawn/options/lifecycle';
 export type { ExecOptions } from './spawn/options/exec';
 export { DEFAULT_CAPABILITIES, type CapabilityName, type CapabilityOptions } from './spawn/options/capabilities';
+export type { LandlockOptions, LandlockReport } from './spawn/options/landlock';
 export type { SeccompArg, SeccompCondition, SeccompOptions, SeccompProfile, SeccompRule } from './spawn/options/seccomp';
 export { clone, type CloneOptions } from './clone';
 export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';

@@ -29,6 +29,7 @@ export const SETUP_STEPS = Object.freeze([
   'no-new-privs',
   'identity',
   'chdir',
+  'landlock',
   'stdio',
   'close-fds',
   'capabilities',

@@ -168,7 +168,7 @@ const char *const kPlanKeys[] = {
   "cloneFlags", "useVm", "joins", "unshareFlags", "uidMap", "gidMap", "denySetgroups", "mapsByParent",
   "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
   "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
-  "argv", "envp", "initPath", "capabilities", "seccompFilter"};
+  "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
   Napi::Array names = o.GetPropertyNames();
@@ -377,6 +377,11 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
       !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init) ||
       !ReadCapabilities(o, p) || !ReadSeccompFilter(o, st, p))
     return false;
+  p->landlock_fd = -1;
+  if (!o.Get("landlockFd").IsUndefined()) {
+    if (!ReadInt(o, "landlockFd", &p->landlock_fd)) return false;
+    if (p->landlock_fd < 0) return FailKey(o.Env(), "landlockFd", "an fd");
+  }
   // Only namespace bits: CLONE_VM, CLONE_THREAD & co. are the core's to choose.
   if (p->clone_flags & ~kNamespaceBits) return Fail(o.Env(), "plan.cloneFlags may hold only CLONE_NEW* bits");
   if (p->unshare_flags & ~kNamespaceBits) return Fail(o.Env(), "plan.unshareFlags may hold only CLONE_NEW* bits");
@@ -502,6 +507,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("constants", Constants(env));
   InitExitWatcher(env, exports);
   InitSeccomp(env, exports);
+  InitLandlock(env, exports);
   return exports;
 }
 

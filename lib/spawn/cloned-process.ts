@@ -12,6 +12,7 @@ import { nsPids } from '../inspect';
 import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
 import { killArgument, signalName } from '../signals';
 import type { NormalizedIsolation } from './options';
+import { landlockRuleset, type LandlockReport, type NormalizedLandlock } from './options/landlock';
 import { buildPlan } from './plan';
 import { spawnError } from './spawn-error';
 import { stopsOrResumes } from './stop-signals';
@@ -36,6 +37,8 @@ export class ClonedProcess {
   readonly nsPid: number;
   /** The namespaces created for it. */
   readonly namespaces: readonly NamespaceName[];
+  /** With the `landlock` option: the Landlock ABI used and what this kernel could not enforce. */
+  readonly landlock: LandlockReport | undefined;
   #watcher: NativeExitWatcher;
   #status: ExitStatus | undefined;
   #exited: Promise<ExitStatus>;
@@ -45,9 +48,10 @@ export class ClonedProcess {
   constructor(
     spawned: { pid: number; pidfd: number; nsPid: number; statusFd: number },
     namespaces: NamespaceName[],
-    how: { dieWithParent: boolean; init: boolean },
+    how: { dieWithParent: boolean; init: boolean; landlock?: LandlockReport },
   ) {
     this.pid = spawned.pid;
+    this.landlock = how.landlock;
     this.pidfd = spawned.pidfd;
     this.nsPid = spawned.nsPid;
     this.namespaces = Object.freeze([...namespaces]);
@@ -130,6 +134,20 @@ function openJoins(n: NormalizedIsolation, opened: number[]): NativeJoin[] {
   });
 }
 
+/** The Landlock ruleset, made before clone; a path it cannot open or add is reported with its name. */
+function openLandlock(l: NormalizedLandlock, initPath: string | undefined, opened: number[]): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = landlockRuleset(l, initPath);
+  } catch (e) {
+    const op = (e as { nativeOp?: number }).nativeOp;
+    const rule = op !== undefined ? l.spec.paths[op] : undefined;
+    throw fromNative(e, rule ? { path: rule.path } : {});
+  }
+  if (fd !== undefined) opened.push(fd);
+  return fd;
+}
+
 /** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
 export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
   let initPath: string | undefined;
@@ -143,15 +161,16 @@ export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProc
   try {
     const plan = buildPlan(n, openJoins(n, opened));
     const native = binding();
+    const landlockFd = n.landlock && openLandlock(n.landlock, initPath, opened);
     let spawned;
     try {
-      spawned = native.spawn({ ...plan, stdio, ...(initPath !== undefined ? { initPath } : {}) });
+      spawned = native.spawn({ ...plan, stdio, ...(initPath !== undefined ? { initPath } : {}), ...(landlockFd !== undefined ? { landlockFd } : {}) });
     } catch (e) {
       throw spawnError(e, n, initPath);
     }
     // In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view.
     if (n.namespaces.joined.some((j) => j.type === 'pid')) spawned = { ...spawned, nsPid: nsPids(spawned.nsPid).at(-1) ?? spawned.nsPid };
-    return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init });
+    return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init, landlock: n.landlock?.report });
   } finally {
     for (const fd of opened) fs.closeSync(fd);
   }

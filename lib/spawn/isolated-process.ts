@@ -8,6 +8,7 @@ import type * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
 import type { ClonedProcess, ExitStatus } from './cloned-process';
+import type { LandlockReport } from './options/landlock';
 import { readNamespaceIds, type NamespaceIds } from '../inspect';
 import { killArgument } from '../signals';
 
@@ -40,6 +41,8 @@ export class IsolatedProcess extends EventEmitter {
   pid: number | undefined;
   /** The program's pid inside its PID namespace: 1 without init, 2 with it. */
   nsPid: number | undefined;
+  /** With the `landlock` option: the Landlock ABI used and what this kernel could not enforce (`'best-effort'`). */
+  landlock: LandlockReport | undefined;
   /** The command as given. */
   readonly spawnfile: string;
   /** argv, including argv[0]. */
@@ -107,6 +110,7 @@ export class IsolatedProcess extends EventEmitter {
     this.#cloned = cloned;
     this.pid = cloned.pid;
     this.nsPid = cloned.nsPid;
+    this.landlock = cloned.landlock;
     if (timeout > 0) this.#timer = setTimeout(() => this.kill(killSignal), timeout);
     if (signal) {
       const onAbort = () => {

@@ -301,6 +301,13 @@ static int step_chdir(struct child_state *s) {
   return 0;
 }
 
+/* Landlock, once every path the setup needed was used (the ruleset fd is
+ * closed with the others by close-fds). */
+static int step_landlock(struct child_state *s) {
+  int sys = 0;
+  return nsjs_landlock_restrict(s->plan, &sys) == 0 ? 0 : step_fail(s, NSJS_STEP_LANDLOCK, sys);
+}
+
 /* Puts each stdio source on its slot (0..n-1) and the error pipe on fd n.
  * Sources that sit on a slot they do not belong to are first moved above n,
  * so no dup3 can clobber a source that a later slot still needs. */
@@ -447,6 +454,7 @@ static const child_step steps[] = {
   step_no_new_privs,
   step_identity,
   step_chdir,
+  step_landlock,
   step_stdio,
   step_close_fds,
   step_seccomp_without_nnp,

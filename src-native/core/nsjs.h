@@ -101,6 +101,7 @@ typedef struct nsjs_plan {
   unsigned long long cap_keep; /* bit n: capability n (capabilities(7)) */
   const void *seccomp_filter; /* struct sock_filter[seccomp_len], compiled by the parent; NULL: none */
   unsigned short seccomp_len;
+  int landlock_fd;            /* a Landlock ruleset made by the parent (nsjs_landlock_ruleset); -1: none */
   const char *cwd;            /* NULL: inherit */
   int stdio_count;
   const int *stdio;           /* source fd per slot, -1: closed */
@@ -138,6 +139,32 @@ int nsjs_signal_tree(pid_t root, int root_pidfd, int sig, int include_root, nsjs
 int nsjs_cut_capabilities(const nsjs_plan *plan, int *sys);
 /* Loads plan->seccomp_filter on the calling thread. */
 int nsjs_load_seccomp(const nsjs_plan *plan, int *sys);
+
+/* ---- Landlock (landlock.c): the ruleset is made in the parent ---- */
+typedef struct nsjs_landlock_path {
+  const char *path;          /* opened O_PATH; a file gets only the rights a file can have */
+  unsigned long long access; /* LANDLOCK_ACCESS_FS_* */
+} nsjs_landlock_path;
+
+typedef struct nsjs_landlock_port {
+  unsigned long long port, access; /* LANDLOCK_ACCESS_NET_* */
+} nsjs_landlock_port;
+
+typedef struct nsjs_landlock {
+  unsigned long long handled_fs, handled_net, scoped;
+  const nsjs_landlock_path *paths;
+  int path_count;
+  const nsjs_landlock_port *ports;
+  int port_count;
+} nsjs_landlock;
+
+/* The highest Landlock ABI this kernel has, or -errno (EOPNOTSUPP: disabled, ENOSYS: absent). */
+int nsjs_landlock_abi(void);
+/* Makes the ruleset (CLOEXEC) in *fd. On failure e->op is 1 + the index of the
+ * path (ports follow the paths), 0 for the ruleset itself. */
+int nsjs_landlock_ruleset(const nsjs_landlock *l, int *fd, nsjs_error *e);
+/* Restricts the calling thread to plan->landlock_fd (the child's landlock step). */
+int nsjs_landlock_restrict(const nsjs_plan *plan, int *sys);
 
 /* ---- Seccomp compiler (seccomp.c): runs in the parent, with libseccomp loaded by dlopen ---- */
 typedef struct nsjs_seccomp_cond {

@@ -1,5 +1,6 @@
-/* The last two setup steps, run by the clone child: cut the capabilities, then
- * load the seccomp filter the parent compiled. Raw syscalls only (capset and
+/* Setup steps of the clone child that take privileges away: Landlock (after
+ * chdir), then, last, cut the capabilities and load the seccomp filter the
+ * parent compiled. Raw syscalls only (capset and
  * prctl through syscall(): glibc's wrappers are not all async-signal-safe). */
 #include "nsjs.h"
 
@@ -83,5 +84,13 @@ int nsjs_load_seccomp(const nsjs_plan *p, int *sys) {
   if (!p->seccomp_filter) return 0;
   struct sock_fprog prog = {.len = p->seccomp_len, .filter = (struct sock_filter *)p->seccomp_filter};
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return *sys = NSJS_SYS_SECCOMP, -1;
+  return 0;
+}
+
+#define NR_landlock_restrict_self 446
+
+int nsjs_landlock_restrict(const nsjs_plan *p, int *sys) {
+  if (p->landlock_fd < 0) return 0;
+  if (syscall(NR_landlock_restrict_self, p->landlock_fd, 0) != 0) return *sys = NSJS_SYS_LANDLOCK_RESTRICT_SELF, -1;
   return 0;
 }

@@ -93,6 +93,7 @@ const cases: [string, string, string, string, string][] = [
   ['setsid:error=EPERM', '{}', 'EPERM', 'setsid', 'setsid'],
   ['prctl:error=EPERM:when=2', '{}', 'EPERM', 'no-new-privs', 'prctl'],
   ['chdir:error=EACCES', "{ cwd: '/tmp' }", 'EACCES', 'chdir', 'chdir'],
+  ['landlock_restrict_self:error=EPERM', "{ landlock: { execute: ['/usr'] } }", 'EPERM', 'landlock', 'landlock_restrict_self'],
   ['dup3:error=EMFILE:when=1', '{}', 'EMFILE', 'stdio', 'dup3'],
   ['close_range:error=EINVAL', '{}', 'EINVAL', 'close-fds', 'close_range'],
   ['capget:error=EFAULT', '{}', 'EFAULT', 'capabilities', 'capget'],

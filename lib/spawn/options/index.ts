@@ -7,6 +7,7 @@
 import { optionsObject } from '../../validate';
 import { normalizeCapabilities, type CapabilityOptions } from './capabilities';
 import { normalizeExec, type ExecOptions, type NormalizedExec } from './exec';
+import { normalizeLandlock, type LandlockOptions, type NormalizedLandlock } from './landlock';
 import { normalizeIdentity, type IdentityOptions, type IdentityPlan } from './identity';
 import { rejectUnknownKeys } from './keys';
 import { normalizeLifecycle, type LifecycleOptions, type NormalizedLifecycle } from './lifecycle';
@@ -28,13 +29,14 @@ export interface IsolationOptions
     LifecycleOptions,
     CapabilityOptions,
     SeccompOptions,
+    LandlockOptions,
     ExecOptions {}
 
 /** Every key of {@link IsolationOptions}: anything else is refused. */
 export const ISOLATION_KEYS: readonly string[] = Object.freeze([
   'namespaces', 'join', 'user', 'hostname', 'domainname', 'propagation', 'mountProc', 'mounts', 'loopback',
   'timeOffsets', 'init', 'dieWithParent', 'newSession', 'noNewPrivileges', 'cloneStrategy', 'cwd', 'env', 'argv0',
-  'capabilities', 'seccomp', 'allowNestedUserNamespaces',
+  'capabilities', 'seccomp', 'allowNestedUserNamespaces', 'landlock',
 ]);
 
 /** Everything the plan is built from, validated. */
@@ -49,6 +51,8 @@ export interface NormalizedIsolation {
   lifecycle: NormalizedLifecycle;
   /** The capability numbers to keep (undefined: no cut), and the compiled seccomp filter (undefined: none). */
   privileges: { capabilities: readonly number[] | undefined; seccompFilter: Uint8Array | undefined };
+  /** Landlock's ruleset spec and report; undefined: no Landlock. */
+  landlock: NormalizedLandlock | undefined;
   exec: NormalizedExec;
 }
 
@@ -72,6 +76,7 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
     timeOffsets: normalizeTime(o, namespaces),
     lifecycle: normalizeLifecycle(o, namespaces),
     privileges: { capabilities, seccompFilter: normalizeSeccomp(o, capabilities) },
+    landlock: normalizeLandlock(o),
     exec,
   };
 }
