@@ -12,28 +12,31 @@ import { ErrorCodes, invalidArgType, invalidArgValue, libraryError, outOfRange }
 import { validateObject } from '../../validate';
 import { rejectUnknownKeys } from './keys';
 
+/** Landlock rules: which paths and TCP ports the program may use. */
+export interface LandlockRules {
+  /** Paths (and what is below them) the program may read: read files, list directories. */
+  read?: string[];
+  /** Paths it may read and change: create, write, truncate, remove, rename within. */
+  write?: string[];
+  /** Paths it may read and execute. */
+  execute?: string[];
+  /** When given, the only TCP ports it may connect to (Landlock ABI 4). */
+  connectTcp?: number[];
+  /** When given, the only TCP ports it may bind (Landlock ABI 4). */
+  bindTcp?: number[];
+  /** No signals to, and no abstract UNIX sockets of, processes outside (Landlock ABI 6). */
+  scoped?: boolean;
+  /** `'best-effort'` leaves out what this kernel lacks and says so in `child.landlock`; `'hard'` refuses with ERR_NSJS_UNSUPPORTED. @default 'best-effort' */
+  compatibility?: 'best-effort' | 'hard';
+}
+
 /** Options of the Landlock family. */
 export interface LandlockOptions {
   /**
-   * Landlock rules, applied in the child before exec. With it, the program
-   * may reach only the paths listed (and what is below them): `read` (read
-   * files, list directories), `write` (that and create, change, remove),
-   * `execute` (that of `read` and execute). `connectTcp`/`bindTcp`: when
-   * given, the only TCP ports it may connect to / bind. `scoped`: no
-   * signals to, and no abstract UNIX sockets of, processes outside.
-   * `compatibility`: `'best-effort'` (default) leaves out what this kernel
-   * lacks and says so in `child.landlock`; `'hard'` refuses with
-   * ERR_NSJS_UNSUPPORTED. Needs no privilege and no namespace.
+   * Landlock rules, applied in the child before exec: the program may reach
+   * only the paths listed. Needs no privilege and no namespace.
    */
-  landlock?: {
-    read?: string[];
-    write?: string[];
-    execute?: string[];
-    connectTcp?: number[];
-    bindTcp?: number[];
-    scoped?: boolean;
-    compatibility?: 'best-effort' | 'hard';
-  };
+  landlock?: LandlockRules;
 }
 
 /** What Landlock enforces on a sandbox: the kernel's ABI, and what it could not (best-effort). */

@@ -21,6 +21,7 @@ export interface SeccompArg {
   value: number;
   /** MASKED_EQ: the value the masked argument must equal. */
   valueTwo?: number;
+  /** The comparison. */
   op: 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_EQ' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
 }
 
@@ -36,16 +37,30 @@ export interface SeccompCondition {
 
 /** One rule of a seccomp profile. */
 export interface SeccompRule {
+  /** The syscalls, by name. */
   names?: string[];
   /** The old single-name form. */
   name?: string;
+  /** SCMP_ACT_*: what the filter does with these syscalls. */
   action: string;
+  /** Comparisons of the arguments, all of which must hold (two of one argument: either). */
   args?: SeccompArg[] | null;
   /** The errno of SCMP_ACT_ERRNO (default EPERM), or the SCMP_ACT_TRACE message. */
   errnoRet?: number;
+  /** Docker: the rule applies only when this holds. */
   includes?: SeccompCondition;
+  /** Docker: the rule does not apply when this holds. */
   excludes?: SeccompCondition;
+  /** Ignored. */
   comment?: string;
+}
+
+/** Docker's archMap entry: the native architecture and the ABIs filtered with it. */
+export interface SeccompArchMap {
+  /** e.g. 'SCMP_ARCH_X86_64'. */
+  architecture: string;
+  /** e.g. ['SCMP_ARCH_X86', 'SCMP_ARCH_X32']. */
+  subArchitectures?: string[];
 }
 
 /**
@@ -56,12 +71,15 @@ export interface SeccompRule {
  * (SCMP_ACT_NOTIFY is refused: nothing would answer).
  */
 export interface SeccompProfile {
+  /** SCMP_ACT_*: what the filter does with a syscall no rule names. */
   defaultAction: string;
+  /** The errno of an SCMP_ACT_ERRNO default action. @default EPERM */
   defaultErrnoRet?: number;
   /** libseccomp names ('SCMP_ARCH_X86_64'); the OCI form. */
   architectures?: string[];
   /** Docker's form: the sub-architectures of the native one are filtered too. */
-  archMap?: { architecture: string; subArchitectures?: string[] }[];
+  archMap?: SeccompArchMap[];
+  /** The rules, in order. */
   syscalls?: SeccompRule[];
   /** SECCOMP_FILTER_FLAG_*: none is supported (an empty list is accepted). */
   flags?: string[];
