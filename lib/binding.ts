@@ -53,6 +53,9 @@ export interface NativePlan {
   denySetgroups: boolean;
   /** The parent writes the maps (ranges the child may not write itself) while the child waits. */
   mapsByParent: boolean;
+  /** With mapsByParent, for a caller who is not root: newuidmap/newgidmap write the maps, run as `helper <pid> <inside> <outside> <count>…`. */
+  uidMapHelper?: string;
+  gidMapHelper?: string;
   /** Run the program as uid/gid inside (setresgid, setresuid): needs a new or joined user namespace. */
   setIdentity: boolean;
   /** With setIdentity, setgroups([]) first: 0 keep the groups, 1 drop them or fail, 2 drop them where the namespace allows (a joined one may deny setgroups). */

@@ -160,6 +160,7 @@ struct PlanStorage {
   std::vector<nsjs_op> ops;
   std::vector<nsjs_join> joins;
   std::string seccomp_filter;
+  std::string uid_map_helper, gid_map_helper;
 };
 
 // Every key a plan may have (lib/binding.ts NativePlan): any other is refused,
@@ -168,7 +169,7 @@ const char *const kPlanKeys[] = {
   "cloneFlags", "useVm", "joins", "unshareFlags", "uidMap", "gidMap", "denySetgroups", "mapsByParent",
   "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
   "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
-  "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd"};
+  "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd", "uidMapHelper", "gidMapHelper"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
   Napi::Array names = o.GetPropertyNames();
@@ -377,6 +378,14 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
       !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init) ||
       !ReadCapabilities(o, p) || !ReadSeccompFilter(o, st, p))
     return false;
+  bool has_uid_helper = false, has_gid_helper = false;
+  if (!ReadString(o, "uidMapHelper", &st->uid_map_helper, &has_uid_helper) ||
+      !ReadString(o, "gidMapHelper", &st->gid_map_helper, &has_gid_helper))
+    return false;
+  if (has_uid_helper != has_gid_helper || (has_uid_helper && !p->maps_by_parent))
+    return Fail(o.Env(), "uidMapHelper and gidMapHelper go together, with mapsByParent");
+  p->uid_map_helper = has_uid_helper ? st->uid_map_helper.c_str() : nullptr;
+  p->gid_map_helper = has_gid_helper ? st->gid_map_helper.c_str() : nullptr;
   p->landlock_fd = -1;
   if (!o.Get("landlockFd").IsUndefined()) {
     if (!ReadInt(o, "landlockFd", &p->landlock_fd)) return false;

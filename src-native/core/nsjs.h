@@ -83,6 +83,8 @@ typedef struct nsjs_plan {
   int deny_setgroups;
   int maps_by_parent;         /* the parent writes the maps (ranges the child may not write
                                  itself) while the child waits: a fork-style clone */
+  const char *uid_map_helper; /* with maps_by_parent: newuidmap/newgidmap write them (a caller who is */
+  const char *gid_map_helper; /* not root), run as "helper <pid> <map words>…"; NULL: written directly */
   int set_identity;           /* setresgid(gid), setresuid(uid) inside */
   int clear_groups;           /* with set_identity: setgroups([]) first; NSJS_GROUPS_* */
   unsigned uid, gid;

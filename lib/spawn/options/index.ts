@@ -7,6 +7,7 @@
 import { optionsObject } from '../../validate';
 import { normalizeCapabilities, type CapabilityOptions } from './capabilities';
 import { normalizeExec, type ExecOptions, type NormalizedExec } from './exec';
+import { normalizeMaps, type MapOptions } from './maps';
 import { normalizeLandlock, type LandlockOptions, type NormalizedLandlock } from './landlock';
 import { normalizeIdentity, type IdentityOptions, type IdentityPlan } from './identity';
 import { rejectUnknownKeys } from './keys';
@@ -22,6 +23,7 @@ import { normalizeUts, type NormalizedUts, type UtsOptions } from './uts';
 export interface IsolationOptions
   extends NamespaceOptions,
     IdentityOptions,
+    MapOptions,
     UtsOptions,
     MountOptions,
     NetworkOptions,
@@ -37,6 +39,7 @@ export const ISOLATION_KEYS: readonly string[] = Object.freeze([
   'namespaces', 'join', 'user', 'hostname', 'domainname', 'propagation', 'mountProc', 'mounts', 'loopback',
   'timeOffsets', 'init', 'dieWithParent', 'newSession', 'noNewPrivileges', 'cloneStrategy', 'cwd', 'env', 'argv0',
   'capabilities', 'seccomp', 'allowNestedUserNamespaces', 'landlock',
+  'uidMap', 'gidMap', 'mapAuto',
 ]);
 
 /** Everything the plan is built from, validated. */
@@ -69,7 +72,7 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
   const capabilities = normalizeCapabilities(o);
   return {
     namespaces,
-    identity: normalizeIdentity(o, namespaces),
+    identity: normalizeMaps(o, namespaces, normalizeIdentity(o, namespaces)),
     uts: normalizeUts(o, namespaces),
     mounts: normalizeMounts(o, namespaces),
     loopbackUp: normalizeNetwork(o, namespaces).loopbackUp,
