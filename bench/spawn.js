@@ -38,6 +38,7 @@ const rows = [
   ['child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
   ['spawnIsolated defaults, init: false', isolated({ init: false })],
   ['spawnIsolated defaults (init on)', isolated({})],
+  ["  same, seccomp: false, capabilities: 'all'", isolated({ seccomp: false, capabilities: 'all' })],
   ["spawnIsolated init: false, cloneStrategy 'fork'", isolated({ init: false, cloneStrategy: 'fork' })],
   ['spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
     ...(rootless ? ['--user', '--map-root-user'] : []),
@@ -65,10 +66,17 @@ async function sideBySide() {
     const ratio = median(times[j].map((t, i) => t / floor[i]));
     console.log(`  ${name.padEnd(52)} ${median(times[j]).toFixed(3).padStart(8)} ms   ${ratio.toFixed(2)}×`);
   });
-  const unshareVsDefaults = median(times[4].map((t, i) => t / times[2][i]));
+  // Rows by name, so that a row added above does not shift these.
+  const at = (prefix) => times[rows.findIndex(([name]) => name.startsWith(prefix))];
+  const defaults = at('spawnIsolated defaults (init on)');
+  const unshareVsDefaults = median(at('spawn unshare').map((t, i) => t / defaults[i]));
   console.log(`  unshare(1) row / defaults row: ${unshareVsDefaults.toFixed(2)}× (target ≥ 2.4)`);
-  const p50 = median(times[5]) / median(floor);
+  const p50 = median(at('pool.spawn')) / median(floor);
   console.log(`  pool row p50 / floor p50: ${p50.toFixed(2)}× (target ≤ 0.6)`);
+  // The default seccomp filter and capability cut, as a share of a default spawn.
+  const bare = at("  same, seccomp: false");
+  const privileges = median(defaults.map((t, i) => (t - bare[i]) / t));
+  console.log(`  seccomp filter + capability cut: ${(privileges * 100).toFixed(1)}% of a default spawn (target < 5%)`);
 }
 
 async function sustained(label, spawnOne) {
