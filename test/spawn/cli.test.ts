@@ -89,6 +89,14 @@ describe('nsjs run', () => {
     expect(nsjs(['run', '--', 'sh', '-c', 'echo $$']).stdout).toBe('2\n');
   });
 
+  it('privilege flags: --cap-drop ALL, --cap-add, --seccomp none', () => {
+    const status = (flags: string[]) => nsjs(['run', ...flags, '--', 'grep', '-E', '^(CapBnd|Seccomp):', '/proc/self/status']).stdout;
+    expect(status(['--cap-drop', 'ALL'])).toMatch(/CapBnd:\s+0000000000000000/);
+    expect(status(['--cap-add', 'sys_admin'])).toMatch(/CapBnd:\s+00000000a82425fb/); // Docker's set and CAP_SYS_ADMIN (21)
+    expect(status([])).toMatch(/Seccomp:\s+2/);
+    expect(status(['--seccomp', 'none'])).toMatch(/Seccomp:\s+0/);
+  });
+
   it('--timeout MS ends the program (SIGTERM: 128+15)', () => {
     expect(nsjs(['run', '--timeout', '300', '--', 'sleep', '30']).status).toBe(128 + 15);
   });
@@ -214,6 +222,7 @@ describe('nsjs probe', () => {
     expect(facts.userNamespaces).toMatchObject({ ok: true });
     for (const t of ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time']) expect(facts.namespaces[t].ok).toBe(true);
     expect(facts.landlock).toMatchObject({ ok: true, abi: expect.any(Number) });
+    expect(facts.libseccomp.ok).toBe(true);
     expect(facts.binary.path).toMatch(/\.node$/);
     expect(nsjs(['probe']).stdout).toMatch(/^ok {3}user namespaces: /m);
   });
