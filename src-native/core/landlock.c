@@ -49,7 +49,7 @@ static int fail(nsjs_error *e, int sys, int index, int fd) {
 
 static int add_path(int ruleset, int fd, unsigned long long access) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return -1;
+  if (syscall(SYS_fstat, fd, &st) != 0) return -1;
   struct path_beneath_attr rule = {.allowed_access = S_ISDIR(st.st_mode) ? access : access & FILE_ACCESS, .parent_fd = fd};
   return (int)syscall(NR_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
 }

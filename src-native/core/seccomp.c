@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* Raw, not glibc's memfd_create (GLIBC_2.27, newer than the prebuilds' floor). */
+static int nsjs_memfd_create(const char *name, unsigned flags) { return (int)syscall(SYS_memfd_create, name, flags); }
 
 struct scmp_arg_cmp {
   unsigned int arg;
@@ -99,7 +103,7 @@ static int add_arches(void *ctx, const nsjs_seccomp_spec *spec, const char **bad
 
 /* Exports to a memfd (libseccomp writes to an fd), read back into memory. */
 static int export_bpf(void *ctx, void **out, size_t *len, int *err) {
-  int fd = memfd_create("nsjs-seccomp", MFD_CLOEXEC);
+  int fd = nsjs_memfd_create("nsjs-seccomp", MFD_CLOEXEC);
   if (fd < 0) return *err = errno, NSJS_SECCOMP_FAILED;
   int rc = lib.export_bpf(ctx, fd);
   off_t size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
