@@ -23,7 +23,8 @@
         "src-native/core/spawn.c",
         "src-native/core/child.c",
         "src-native/core/steps.c",
-        "src-native/core/signal_tree.c"
+        "src-native/core/signal_tree.c",
+        "src-native/core/cgroup_kill.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

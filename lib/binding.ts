@@ -32,6 +32,14 @@ export interface NativeJoin {
   nstype: number;
 }
 
+/** A resource limit as setrlimit takes it; Infinity is RLIM_INFINITY. */
+export interface NativeRlimit {
+  /** As prlimit(1) names it ('nofile', 'cpu', …); the addon maps it to RLIMIT_*. */
+  name: string;
+  soft: number;
+  hard: number;
+}
+
 /**
  * A spawn plan as the addon reads it (src-native/core/nsjs.h, nsjs_plan):
  * every string already validated. The glue refuses a plan with an unknown,
@@ -85,6 +93,10 @@ export interface NativePlan {
   envp: string[];
   /** nsjs-init, when the program runs under it. */
   initPath?: string;
+  /** Resource limits, set with the caller's privileges before the program runs (step rlimits). */
+  rlimits: NativeRlimit[];
+  /** Open cgroup.procs files (cgroup v1): the parent writes the child's pid to each while it waits (step cgroup). */
+  cgroupProcs: number[];
 }
 
 export interface NativeSpawnResult {
@@ -105,7 +117,23 @@ export interface NativeExitWatcher {
    * default action goes as SIGSTOP. 0, or a positive errno.
    */
   signalTree(signal: number, includeRoot: boolean): number;
+  /** The signal to every process of the sandbox, as the watcher's kill mode says. 0, or a positive errno. */
+  killSandbox(signal: number): number;
 }
+
+/** The rusage of a reaped child (with every descendant it waited for). */
+export interface NativeUsage {
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  maxRssBytes: number;
+}
+
+/**
+ * How a kill reaches a whole sandbox: 0 through its PID namespace's init
+ * (the kernel kills the rest); 1 by a walk of the tree under the child; 2 the
+ * walk and the child's process group (it ran setsid).
+ */
+export type NativeKillMode = 0 | 1 | 2;
 
 export interface NativeExitWatcherConstructor {
   new (
@@ -113,7 +141,8 @@ export interface NativeExitWatcherConstructor {
     pidfd: number,
     statusFd: number,
     killOnTeardown: boolean,
-    onExit: (code: number | null, signal: number) => void,
+    killMode: NativeKillMode,
+    onExit: (code: number | null, signal: number, usage: NativeUsage) => void,
   ): NativeExitWatcher;
 }
 
@@ -144,6 +173,8 @@ export interface NativeBinding {
   mountProc(target: string, makePrivate: boolean): boolean;
   socketpair(): [number, number];
   closeFd(fd: number): void;
+  /** Stops, then SIGKILLs, every process listed in a cgroup v1's cgroup.procs that /proc/PID/cgroup shows in it (the `member` line). */
+  killCgroup(procsPath: string, member: string): void;
   spawn(plan: NativePlan): NativeSpawnResult;
   ExitWatcher: NativeExitWatcherConstructor;
   constants: NativeConstants;

@@ -6,22 +6,29 @@
  */
 import * as fs from 'node:fs';
 
-import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin } from '../binding';
+import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin, type NativeKillMode } from '../binding';
 import { ErrorCodes, fromFsError, fromNative, libraryError, systemError } from '../errors';
 import { nsPids } from '../inspect';
 import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
 import { killArgument, signalName } from '../signals';
 import type { NormalizedIsolation } from './options';
 import { buildPlan } from './plan';
+import { killModeOf, type ResourceUsage } from './usage';
 import { spawnError } from './spawn-error';
 import { stopsOrResumes } from './stop-signals';
 
-/** How a process ended: an exit code, or the signal that killed it. */
+/** How a process ended: an exit code, or the signal that killed it; what it used, and whether it hit a limit. */
 export interface ExitStatus {
   /** The program's exit code, or null when a signal ended it. */
   exitCode: number | null;
   /** The signal that ended the program, or null when it exited. */
   signal: NodeJS.Signals | null;
+  /** What the sandbox used (see {@link ResourceUsage}). */
+  usage: ResourceUsage;
+  /** The kernel's OOM killer ended a process of the sandbox at its `limits.memory`. */
+  oomKilled: boolean;
+  /** A fork in the sandbox failed at its `limits.pids`. */
+  pidsLimitHit: boolean;
 }
 
 export class ClonedProcess {
@@ -45,7 +52,7 @@ export class ClonedProcess {
   constructor(
     spawned: { pid: number; pidfd: number; nsPid: number; statusFd: number },
     namespaces: NamespaceName[],
-    how: { dieWithParent: boolean; init: boolean },
+    how: { dieWithParent: boolean; init: boolean; killMode: NativeKillMode },
   ) {
     this.pid = spawned.pid;
     this.pidfd = spawned.pidfd;
@@ -54,8 +61,8 @@ export class ClonedProcess {
     this.#init = how.init;
     let resolve!: (s: ExitStatus) => void;
     this.#exited = new Promise((r) => (resolve = r));
-    this.#watcher = new (binding().ExitWatcher)(spawned.pid, spawned.pidfd, spawned.statusFd, how.dieWithParent, (code, sig) => {
-      this.#status = { exitCode: code, signal: signalName(sig) };
+    this.#watcher = new (binding().ExitWatcher)(spawned.pid, spawned.pidfd, spawned.statusFd, how.dieWithParent, how.killMode, (code, sig, usage) => {
+      this.#status = { exitCode: code, signal: signalName(sig), usage: { ...usage }, oomKilled: false, pidsLimitHit: false };
       resolve(this.#status);
     });
   }
@@ -71,17 +78,19 @@ export class ClonedProcess {
   }
 
   /**
-   * Sends a signal through the pidfd. With nsjs-init, signals are forwarded
-   * to the program; SIGKILL ends the whole PID namespace. Stop signals
-   * (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) stop, and SIGCONT resumes, the whole
-   * sandbox (docs/lifecycle.md, "Stopping and resuming"). Returns false when
-   * the process has already ended.
+   * Sends a signal to the sandbox. With nsjs-init, signals are forwarded
+   * to the program; SIGKILL ends the whole PID namespace. Without a PID
+   * namespace of its own, every process of the sandbox gets it: its process
+   * group and every process below the program (docs/lifecycle.md, "Killing a
+   * whole sandbox"). Stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) stop,
+   * and SIGCONT resumes, the whole sandbox (docs/lifecycle.md, "Stopping and
+   * resuming"). Returns false when the process has already ended.
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     const sig = killArgument(signal);
     if (this.#status) return false;
     // nsjs-init itself is never stopped: it keeps reaping and forwarding.
-    const errno = stopsOrResumes(sig) ? this.#watcher.signalTree(sig, !this.#init) : this.#watcher.kill(sig);
+    const errno = stopsOrResumes(sig) ? this.#watcher.signalTree(sig, !this.#init) : sig === 0 ? this.#watcher.kill(0) : this.#watcher.killSandbox(sig);
     if (errno === 0) return true;
     if (errno === 3 /* ESRCH */) return false;
     throw systemError(errno, { syscall: 'pidfd_send_signal' });
@@ -145,13 +154,13 @@ export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProc
     const native = binding();
     let spawned;
     try {
-      spawned = native.spawn({ ...plan, stdio, ...(initPath !== undefined ? { initPath } : {}) });
+      spawned = native.spawn({ ...plan, stdio, cgroupProcs: [], ...(initPath !== undefined ? { initPath } : {}) });
     } catch (e) {
       throw spawnError(e, n, initPath);
     }
     // In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view.
     if (n.namespaces.joined.some((j) => j.type === 'pid')) spawned = { ...spawned, nsPid: nsPids(spawned.nsPid).at(-1) ?? spawned.nsPid };
-    return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init });
+    return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init, killMode: killModeOf(n) });
   } finally {
     for (const fd of opened) fs.closeSync(fd);
   }

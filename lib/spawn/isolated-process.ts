@@ -8,6 +8,8 @@ import type * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
 import type { ClonedProcess, ExitStatus } from './cloned-process';
+import type { NormalizedSpawnLifecycle } from './options/lifecycle';
+import type { ResourceUsage } from './usage';
 import { readNamespaceIds, type NamespaceIds } from '../inspect';
 import { killArgument } from '../signals';
 
@@ -21,6 +23,8 @@ export interface IsolatedResult extends ExitStatus {
   stderr?: string;
   /** From spawn to exit, in milliseconds. */
   durationMs: number;
+  /** `timeout` expired: `killSignal` was sent (and SIGKILL after `forceKillAfterDelay`, if it was still running). */
+  timedOut: boolean;
 }
 
 /**
@@ -32,7 +36,8 @@ export interface IsolatedResult extends ExitStatus {
  * A setup failure emits only `'error'` (a {@link NamespaceError} with
  * `step`), never an `'exit'` with a made-up code, and leaves no process behind.
  *
- * `await child.result` gives `{ exitCode, signal, stdout, stderr, durationMs }`;
+ * `await child.result` gives `{ exitCode, signal, stdout, stderr, durationMs,
+ * usage, timedOut, oomKilled, pidsLimitHit }`;
  * `await using child = spawnIsolated(…)` kills the sandbox at scope exit.
  */
 export class IsolatedProcess extends EventEmitter {
@@ -58,6 +63,8 @@ export class IsolatedProcess extends EventEmitter {
   signalCode: NodeJS.Signals | null = null;
   /** Whether kill() delivered a signal. */
   killed = false;
+  /** What the sandbox used, once it has ended (before `'exit'`). */
+  usage: ResourceUsage | undefined;
 
   #cloned: ClonedProcess | undefined;
   #namespaces: NamespaceIds | undefined;
@@ -68,7 +75,10 @@ export class IsolatedProcess extends EventEmitter {
   #closed = false;
   #error: unknown;
   #result: Promise<IsolatedResult> | undefined;
+  #status: ExitStatus | undefined;
+  #timedOut = false;
   #timer: NodeJS.Timeout | undefined;
+  #forceTimer: NodeJS.Timeout | undefined;
   #cleanupAbort: (() => void) | undefined;
 
   /** @internal */
@@ -103,14 +113,20 @@ export class IsolatedProcess extends EventEmitter {
   }
 
   /** @internal Called once the clone succeeded. */
-  _attach(cloned: ClonedProcess, timeout: number, killSignal: number, signal: AbortSignal | undefined): void {
+  _attach(cloned: ClonedProcess, lifecycle: NormalizedSpawnLifecycle): void {
+    const { timeout, signal } = lifecycle;
     this.#cloned = cloned;
     this.pid = cloned.pid;
     this.nsPid = cloned.nsPid;
-    if (timeout > 0) this.#timer = setTimeout(() => this.kill(killSignal), timeout);
+    if (timeout > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timedOut = true;
+        this.#terminate(lifecycle);
+      }, timeout);
+    }
     if (signal) {
       const onAbort = () => {
-        this.kill(killSignal);
+        this.#terminate(lifecycle);
         const err = new Error('The operation was aborted', { cause: signal.reason });
         Object.assign(err, { name: 'AbortError', code: 'ABORT_ERR' });
         this.#fail(err);
@@ -123,6 +139,14 @@ export class IsolatedProcess extends EventEmitter {
     }
     process.nextTick(() => this.emit('spawn'));
     void cloned.wait().then((status) => this.#onExit(status));
+  }
+
+  /** killSignal now, and SIGKILL to the whole sandbox after forceKillAfterDelay (as execa does). */
+  #terminate({ killSignal, forceKillAfterDelay }: NormalizedSpawnLifecycle): void {
+    this.kill(killSignal);
+    if (forceKillAfterDelay === false || killSignal === 9 /* SIGKILL */ || this.#forceTimer) return;
+    this.#forceTimer = setTimeout(() => this.kill('SIGKILL'), forceKillAfterDelay);
+    this.#forceTimer.unref();
   }
 
   /** @internal Called when the spawn failed: 'error' on the next tick, nothing else. */
@@ -138,9 +162,12 @@ export class IsolatedProcess extends EventEmitter {
   #onExit(status: ExitStatus): void {
     this.#durationMs = performance.now() - this.#started;
     this.#exited = true;
+    this.#status = status;
     this.exitCode = status.exitCode;
     this.signalCode = status.signal;
+    this.usage = status.usage;
     clearTimeout(this.#timer);
+    clearTimeout(this.#forceTimer);
     this.#cleanupAbort?.();
     // As child_process does: stdin is of no use once the program is gone, and
     // output nobody reads is drained so that 'close' can come.
@@ -209,6 +236,7 @@ export class IsolatedProcess extends EventEmitter {
       this.on('error', onError);
       const finish = () => {
         this.off('error', onError);
+        const status = this.#status as ExitStatus;
         resolve({
           pid: this.pid as number,
           exitCode: this.exitCode,
@@ -216,6 +244,10 @@ export class IsolatedProcess extends EventEmitter {
           stdout: out && Buffer.concat(out).toString('utf8'),
           stderr: err && Buffer.concat(err).toString('utf8'),
           durationMs: this.#durationMs,
+          timedOut: this.#timedOut,
+          usage: status.usage,
+          oomKilled: status.oomKilled,
+          pidsLimitHit: status.pidsLimitHit,
         });
       };
       if (this.#closed) finish();

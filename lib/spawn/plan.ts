@@ -9,7 +9,7 @@ import { NAMESPACES, type NamespaceName } from '../namespaces';
 import type { NormalizedIsolation } from './options';
 
 /** The plan, less what is opened at spawn time (stdio fds, nsjs-init). */
-export type PlanWithoutFds = Omit<NativePlan, 'stdio' | 'initPath'>;
+export type PlanWithoutFds = Omit<NativePlan, 'stdio' | 'initPath' | 'cgroupProcs'>;
 
 const flagsOf = (names: readonly NamespaceName[]) => names.filter((n) => n !== 'time').reduce((acc, n) => acc | NAMESPACES[n].flag, 0);
 
@@ -35,6 +35,7 @@ export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]):
     newSession: n.lifecycle.newSession,
     noNewPrivs: n.lifecycle.noNewPrivs,
     dieWithParent: n.lifecycle.dieWithParent,
+    rlimits: n.rlimits,
     ...(n.exec.cwd !== undefined ? { cwd: n.exec.cwd } : {}),
     execPaths: n.exec.execPaths,
     argv: n.exec.argv,

@@ -17,7 +17,7 @@ export interface SpawnIsolatedOptions extends IsolationOptions, SpawnLifecycleOp
 }
 
 /** The keys spawnIsolated has beyond {@link IsolationOptions}. */
-const SPAWN_KEYS = ['stdio', 'timeout', 'killSignal', 'signal'];
+const SPAWN_KEYS = ['stdio', 'timeout', 'killSignal', 'forceKillAfterDelay', 'signal'];
 
 /**
  * Starts `command` in new namespaces, by default PID, mount (with a private
@@ -53,7 +53,7 @@ export function spawnIsolated(
   const o = optionsObject(options);
   const n = normalizeIsolation(command, args, o, SPAWN_KEYS);
   const slots = normalizeStdio(o.stdio);
-  const { timeout, killSignal, signal } = normalizeSpawnLifecycle(o);
+  const lifecycle = normalizeSpawnLifecycle(o);
 
   let stdio: ReturnType<typeof openStdio>;
   try {
@@ -68,7 +68,7 @@ export function spawnIsolated(
   try {
     const cloned = startCloned(n, stdio.childFds);
     stdio.closeChildSide();
-    child._attach(cloned, timeout, killSignal, signal);
+    child._attach(cloned, lifecycle);
   } catch (e) {
     stdio.closeAll();
     if (e instanceof TypeError || e instanceof RangeError) throw e;

@@ -31,6 +31,8 @@
 struct walk {
   int sig;
   pid_t *done; /* processes already given the signal */
+  int *kept;   /* with keep: a pidfd of each of them, for a second signal */
+  int keep;
   size_t ndone, cap;
   int added;
 };
@@ -83,11 +85,19 @@ static void give(struct walk *w, pid_t pid, int pidfd) {
     pid_t *grown = realloc(w->done, cap * sizeof *grown);
     if (!grown) return;
     w->done = grown;
+    int *kept = realloc(w->kept, cap * sizeof *kept);
+    if (!kept) return;
+    w->kept = kept;
     w->cap = cap;
   }
+  int fd = w->keep ? fcntl(pidfd, F_DUPFD_CLOEXEC, 0) : -1;
+  if (w->keep && fd < 0) return;
   if (syscall(SYS_pidfd_send_signal, pidfd, signal_for(pid, w->sig), NULL, 0) == 0) {
+    w->kept[w->ndone] = fd;
     w->done[w->ndone++] = pid;
     w->added = 1;
+  } else if (fd >= 0) {
+    close(fd);
   }
 }
 
@@ -138,21 +148,53 @@ static void walk_below(struct walk *w, pid_t pid, int pidfd, int depth) {
   free(kids);
 }
 
-int nsjs_signal_tree(pid_t root, int root_pidfd, int sig, int include_root, nsjs_error *e) {
-  if (!alive(root_pidfd)) {
-    e->step = NSJS_STEP_NONE;
-    e->sys = NSJS_SYS_PIDFD_SEND_SIGNAL;
-    e->err = errno;
-    return -1;
-  }
-  struct walk w = {.sig = sig, .done = NULL, .ndone = 0, .cap = 0, .added = 0};
-  if (include_root) give(&w, root, root_pidfd);
+static int not_alive(nsjs_error *e) {
+  e->step = NSJS_STEP_NONE;
+  e->sys = NSJS_SYS_PIDFD_SEND_SIGNAL;
+  e->err = errno;
+  return -1;
+}
+
+static void walk_tree(struct walk *w, pid_t root, int root_pidfd, int include_root) {
+  if (include_root) give(w, root, root_pidfd);
   /* Until a walk finds no process it missed: one that forked meanwhile. */
   for (int round = 0; round < MAX_ROUNDS; round++) {
-    w.added = 0;
-    walk_below(&w, root, root_pidfd, 0);
-    if (!w.added) break;
+    w->added = 0;
+    walk_below(w, root, root_pidfd, 0);
+    if (!w->added) break;
+  }
+}
+
+int nsjs_signal_tree(pid_t root, int root_pidfd, int sig, int include_root, nsjs_error *e) {
+  if (!alive(root_pidfd)) return not_alive(e);
+  struct walk w = {.sig = sig, .done = NULL, .kept = NULL, .keep = 0, .ndone = 0, .cap = 0, .added = 0};
+  walk_tree(&w, root, root_pidfd, include_root);
+  free(w.done);
+  free(w.kept);
+  return 0;
+}
+
+/* The whole tree is stopped first (a stopped process neither forks nor exits,
+ * so the tree holds still while it is walked), keeping a pidfd of each; then
+ * the group is signalled with kill(-root) (root is unreaped: the caller holds
+ * its pidfd and has not collected it, so no other group can hold that id),
+ * then each process of the tree, then, unless the signal was SIGKILL, they
+ * are resumed (as systemd follows SIGTERM with SIGCONT): a stopped process
+ * takes a fatal signal at once, and one it handles on resuming, once, however
+ * many copies came while it was stopped. A process that left both the group
+ * and the tree (a daemon: a new session, then its parent exited) is reached
+ * by neither (docs/lifecycle.md). */
+int nsjs_kill_sandbox(pid_t root, int root_pidfd, int sig, int group, nsjs_error *e) {
+  if (!alive(root_pidfd)) return not_alive(e);
+  struct walk w = {.sig = SIGSTOP, .done = NULL, .kept = NULL, .keep = 1, .ndone = 0, .cap = 0, .added = 0};
+  walk_tree(&w, root, root_pidfd, 1);
+  if (group) kill(-root, sig);
+  for (size_t i = 0; i < w.ndone; i++) syscall(SYS_pidfd_send_signal, w.kept[i], sig, NULL, 0);
+  for (size_t i = 0; i < w.ndone; i++) {
+    if (sig != SIGKILL) syscall(SYS_pidfd_send_signal, w.kept[i], SIGCONT, NULL, 0);
+    close(w.kept[i]);
   }
   free(w.done);
+  free(w.kept);
   return 0;
 }

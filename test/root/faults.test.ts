@@ -95,6 +95,8 @@ const cases: [string, string, string, string, string][] = [
   ['chdir:error=EACCES', "{ cwd: '/tmp' }", 'EACCES', 'chdir', 'chdir'],
   ['dup3:error=EMFILE:when=1', '{}', 'EMFILE', 'stdio', 'dup3'],
   ['close_range:error=EINVAL', '{}', 'EINVAL', 'close-fds', 'close_range'],
+  // Lowering nofile: step rlimits only reads it (prlimit64 #1), set-rlimits sets it (#2).
+  ['prlimit64:error=EINVAL:when=2', '{ rlimits: { nofile: 64 } }', 'EINVAL', 'set-rlimits', 'prlimit64'],
   ['execve:error=EACCES:when=1', '{ init: false }', 'EACCES', 'exec', 'spawn /bin/true'],
   ['execveat:error=ENOEXEC:when=1', '{}', 'ENOEXEC', 'exec-init', 'execveat'],
 ];

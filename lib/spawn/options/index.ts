@@ -4,14 +4,17 @@
  * @internal
  * @module
  */
+import type { NativeRlimit } from '../../binding';
 import { optionsObject } from '../../validate';
 import { normalizeExec, type ExecOptions, type NormalizedExec } from './exec';
 import { normalizeIdentity, type IdentityOptions, type IdentityPlan } from './identity';
 import { rejectUnknownKeys } from './keys';
 import { normalizeLifecycle, type LifecycleOptions, type NormalizedLifecycle } from './lifecycle';
+import { normalizeLimits, type LimitOptions, type NormalizedLimits } from './limits';
 import { normalizeMounts, type MountOptions, type NormalizedMounts } from './mounts';
 import { normalizeNamespaces, type NamespaceOptions, type NormalizedNamespaces } from './namespaces';
 import { normalizeNetwork, type NetworkOptions } from './network';
+import { normalizeRlimits, type RlimitOptions } from './rlimits';
 import { normalizeTime, type TimeOptions } from './time';
 import { normalizeUts, type NormalizedUts, type UtsOptions } from './uts';
 
@@ -24,12 +27,15 @@ export interface IsolationOptions
     NetworkOptions,
     TimeOptions,
     LifecycleOptions,
+    RlimitOptions,
+    LimitOptions,
     ExecOptions {}
 
 /** Every key of {@link IsolationOptions}: anything else is refused. */
 export const ISOLATION_KEYS: readonly string[] = Object.freeze([
   'namespaces', 'join', 'user', 'hostname', 'domainname', 'propagation', 'mountProc', 'mounts', 'loopback',
   'timeOffsets', 'init', 'dieWithParent', 'newSession', 'noNewPrivileges', 'cloneStrategy', 'cwd', 'env', 'argv0',
+  'rlimits', 'limits', 'cgroup',
 ]);
 
 /** Everything the plan is built from, validated. */
@@ -42,6 +48,9 @@ export interface NormalizedIsolation {
   /** undefined: no new time namespace; '': one without offsets. */
   timeOffsets: string | undefined;
   lifecycle: NormalizedLifecycle;
+  rlimits: NativeRlimit[];
+  /** undefined: no cgroup. */
+  limits: NormalizedLimits | undefined;
   exec: NormalizedExec;
 }
 
@@ -63,6 +72,8 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
     loopbackUp: normalizeNetwork(o, namespaces).loopbackUp,
     timeOffsets: normalizeTime(o, namespaces),
     lifecycle: normalizeLifecycle(o, namespaces),
+    rlimits: normalizeRlimits(o),
+    limits: normalizeLimits(o),
     exec,
   };
 }
