@@ -12,6 +12,7 @@ import { nsPids } from '../inspect';
 import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
 import { killArgument, signalName } from '../signals';
 import type { NormalizedIsolation } from './options';
+import { createCgroup, discardCgroup, endCgroup, type SandboxCgroup } from '../host/cgroup';
 import { buildPlan } from './plan';
 import { killModeOf, type ResourceUsage } from './usage';
 import { spawnError } from './spawn-error';
@@ -47,23 +48,30 @@ export class ClonedProcess {
   #status: ExitStatus | undefined;
   #exited: Promise<ExitStatus>;
   #init: boolean;
+  #cgroup: SandboxCgroup | undefined;
 
   /** @internal */
   constructor(
     spawned: { pid: number; pidfd: number; nsPid: number; statusFd: number },
     namespaces: NamespaceName[],
-    how: { dieWithParent: boolean; init: boolean; killMode: NativeKillMode },
+    how: { dieWithParent: boolean; init: boolean; killMode: NativeKillMode; cgroup?: SandboxCgroup },
   ) {
     this.pid = spawned.pid;
     this.pidfd = spawned.pidfd;
     this.nsPid = spawned.nsPid;
     this.namespaces = Object.freeze([...namespaces]);
     this.#init = how.init;
+    this.#cgroup = how.cgroup;
     let resolve!: (s: ExitStatus) => void;
     this.#exited = new Promise((r) => (resolve = r));
     this.#watcher = new (binding().ExitWatcher)(spawned.pid, spawned.pidfd, spawned.statusFd, how.dieWithParent, how.killMode, (code, sig, usage) => {
-      this.#status = { exitCode: code, signal: signalName(sig), usage: { ...usage }, oomKilled: false, pidsLimitHit: false };
-      resolve(this.#status);
+      const status = { exitCode: code, signal: signalName(sig), usage: { ...usage }, oomKilled: false, pidsLimitHit: false };
+      const finish = (s: ExitStatus) => resolve((this.#status = s));
+      if (!this.#cgroup) return finish(status);
+      // The sandbox ends with its program: what is left in its cgroup is killed, then the cgroup removed.
+      void endCgroup(this.#cgroup).then(({ memoryPeakBytes, oomKilled, pidsLimitHit }) =>
+        finish({ ...status, usage: { ...status.usage, ...(memoryPeakBytes !== undefined ? { memoryPeakBytes } : {}) }, oomKilled, pidsLimitHit }),
+      );
     });
   }
 
@@ -90,6 +98,8 @@ export class ClonedProcess {
     const sig = killArgument(signal);
     if (this.#status) return false;
     // nsjs-init itself is never stopped: it keeps reaping and forwarding.
+    // With a cgroup, SIGKILL reaches every process in it, also one that left the tree and the group.
+    if (sig === 9 /* SIGKILL */) this.#cgroup?.kill();
     const errno = stopsOrResumes(sig) ? this.#watcher.signalTree(sig, !this.#init) : sig === 0 ? this.#watcher.kill(0) : this.#watcher.killSandbox(sig);
     if (errno === 0) return true;
     if (errno === 3 /* ESRCH */) return false;
@@ -149,19 +159,27 @@ export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProc
     }
   }
   const opened: number[] = [];
+  let cgroup: SandboxCgroup | undefined;
   try {
     const plan = buildPlan(n, openJoins(n, opened));
     const native = binding();
+    if (n.limits) cgroup = createCgroup(n.limits);
     let spawned;
     try {
-      spawned = native.spawn({ ...plan, stdio, cgroupProcs: [], ...(initPath !== undefined ? { initPath } : {}) });
+      spawned = native.spawn({ ...plan, stdio, cgroupProcs: cgroup?.procsFds ?? [], ...(initPath !== undefined ? { initPath } : {}) });
     } catch (e) {
       throw spawnError(e, n, initPath);
+    } finally {
+      cgroup?.closeFds();
     }
     // In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view.
     if (n.namespaces.joined.some((j) => j.type === 'pid')) spawned = { ...spawned, nsPid: nsPids(spawned.nsPid).at(-1) ?? spawned.nsPid };
-    return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init, killMode: killModeOf(n) });
+    const cloned = new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init, killMode: killModeOf(n), cgroup });
+    cgroup = undefined;
+    return cloned;
   } finally {
+    // Setup failed: the child is reaped, so the cgroup is empty.
+    if (cgroup) discardCgroup(cgroup);
     for (const fd of opened) fs.closeSync(fd);
   }
 }

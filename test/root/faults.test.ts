@@ -77,6 +77,8 @@ const cases: [string, string, string, string, string][] = [
         ['setgroups:error=EPERM', userns, 'EPERM', 'identity', 'setgroups'],
         ['setresgid:error=EPERM', userns, 'EPERM', 'identity', 'setresgid'],
         ['setresuid:error=EPERM', userns, 'EPERM', 'identity', 'setresuid'],
+        // The parent phase writes the child's pid to the cgroup v1 pids hierarchy's cgroup.procs.
+        ['pwrite64:error=EACCES:when=1', "{ limits: { pids: 100 } }", 'EACCES', 'cgroup', 'write'],
       ] as [string, string, string, string, string][])
     : ([
         ['openat:error=EPERM:when=1', userns, 'ERR_NSJS_USERNS_UNAVAILABLE', 'uid-map', 'open'],
