@@ -18,7 +18,14 @@ export const RLIMIT_NAMES = Object.freeze([
 export type RlimitName = (typeof RLIMIT_NAMES)[number];
 
 /** One limit: both soft and hard, or each; `Infinity` is unlimited. */
-export type RlimitValue = number | { soft: number; hard: number };
+export type RlimitValue =
+  | number
+  | {
+      /** What the kernel enforces; the process may raise it up to `hard`. */
+      soft: number;
+      /** The ceiling for `soft`; raising it needs CAP_SYS_RESOURCE. */
+      hard: number;
+    };
 
 /** Options of the rlimits family. */
 export interface RlimitOptions {
