@@ -10,7 +10,7 @@ import { v1Hierarchies } from '../../lib/host/cgroup-v1';
 import { v2Controllers } from '../../lib/host/cgroup-v2';
 import { itAtLevels, itIfSupported } from '../helpers/env';
 import { expectClean, runNode } from '../helpers/run-node';
-import { waitFor } from '../helpers/proc';
+import { namedSleep, waitFor } from '../helpers/proc';
 
 const MiB = 1024 * 1024;
 const v1 = v1Hierarchies();
@@ -38,16 +38,24 @@ function ours(pid = process.pid): string[] {
   });
 }
 
-function pidsRunning(marker: string): number[] {
-  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /^\s*(\d+) (.*)$/.exec(l))
-    .filter((m) => m !== null && m[2] === marker)
-    .map((m) => Number(m![1]));
-}
 
 afterEach(() => {
   expect(ours()).toEqual([]);
+});
+
+
+// Sleeps under names of their own, found through /proc/PID/stat; killed (they are ours) and removed after each case.
+const sleepers: ReturnType<typeof namedSleep>[] = [];
+function sleeper(): ReturnType<typeof namedSleep> {
+  const s = namedSleep(String(sleepers.length));
+  sleepers.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of sleepers.splice(0)) {
+    for (const pid of s.pids()) process.kill(pid, 'SIGKILL');
+    s.remove();
+  }
 });
 
 describe('limits.memory (cgroup v1 memory)', () => {
@@ -69,7 +77,8 @@ describe('limits.memory (cgroup v1 memory)', () => {
 
 describe('limits.pids (cgroup v1 pids)', () => {
   v1Case('pids')('20 against a bounded fork bomb: pidsLimitHit, and nothing is left afterwards', async () => {
-    const marker = `sleep 6${process.pid % 1000}1`;
+    const markerSleep = sleeper();
+    const marker = `${markerSleep.path} 1000`;
     // At most 2^8 processes, each gone within a few seconds even without a limit.
     const bomb = `f() { [ $1 -gt 0 ] && { f $(($1-1)) & f $(($1-1)) & wait; }; ${marker}; }; f 7`;
     const r = await spawnIsolated('sh', ['-c', bomb.replace(marker, 'sleep 2')], { namespaces: ['uts'], limits: { pids: 20 }, timeout: 60000 }).result;
@@ -77,10 +86,10 @@ describe('limits.pids (cgroup v1 pids)', () => {
     expect(r.stderr).toMatch(/fork/i);
     // And a bomb cut short: everything in the cgroup dies with the program.
     const child = spawnIsolated('sh', ['-c', `${marker} & setsid ${marker} & f() { ${marker}; }; f`], { namespaces: ['uts'], limits: { pids: 20 }, stdio: 'ignore' });
-    expect(await waitFor(() => pidsRunning(marker).length === 3)).toBe(true);
+    expect(await waitFor(() => markerSleep.pids().length === 3)).toBe(true);
     child.kill('SIGTERM');
     await child.result;
-    expect(pidsRunning(marker)).toEqual([]);
+    expect(markerSleep.pids()).toEqual([]);
   });
 });
 
@@ -96,15 +105,16 @@ describe('limits.cpu (cgroup v1 cpu)', () => {
 
 describe('the cgroup’s life', () => {
   v1Case('pids')('kill() with SIGKILL reaches a daemon that left the tree and the group (no PID namespace)', async () => {
-    const marker = `sleep 7${process.pid % 1000}3`;
+    const markerSleep = sleeper();
+    const marker = `${markerSleep.path} 1000`;
     const child = spawnIsolated('sh', ['-c', `(setsid ${marker} &) ; sleep 1000`], { namespaces: ['uts'], limits: { pids: 50 }, stdio: 'ignore' });
     try {
-      expect(await waitFor(() => pidsRunning(marker).length === 1)).toBe(true);
+      expect(await waitFor(() => markerSleep.pids().length === 1)).toBe(true);
       child.kill('SIGKILL');
       await child.result;
-      expect(pidsRunning(marker)).toEqual([]);
+      expect(markerSleep.pids()).toEqual([]);
     } finally {
-      for (const pid of pidsRunning(marker)) process.kill(pid, 'SIGKILL');
+      for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
     }
   });
 

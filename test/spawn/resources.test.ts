@@ -4,20 +4,26 @@ import * as fs from 'node:fs';
 
 import { spawnIsolated } from '../../lib';
 import { itIf, level } from '../helpers/env';
-import { alive, waitFor } from '../helpers/proc';
+import { alive, namedSleep, waitFor } from '../helpers/proc';
 
-/** Host pids of the processes whose command line is exactly `marker` (a sleep with a number only this test uses). */
-function pidsRunning(marker: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .map((l) => /^\s*(\d+) (.*)$/.exec(l))
-    .filter((m) => m !== null && m[2] === marker)
-    .map((m) => Number(m![1]));
-}
 
 // perl is in every Debian (perl-base): opens until one fails, prints the fd that failed.
 const OPEN_UNTIL_FAIL = 'my @h; for my $i (1..64) { open(my $h, "<", "/dev/null") or do { print scalar(@h) + 3, " $!\\n"; exit 0 }; push @h, $h } print "none\\n"';
+
+
+// Sleeps under names of their own, found through /proc/PID/stat; killed (they are ours) and removed after each case.
+const sleepers: ReturnType<typeof namedSleep>[] = [];
+function sleeper(): ReturnType<typeof namedSleep> {
+  const s = namedSleep(String(sleepers.length));
+  sleepers.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of sleepers.splice(0)) {
+    for (const pid of s.pids()) process.kill(pid, 'SIGKILL');
+    s.remove();
+  }
+});
 
 describe('rlimits', () => {
   it.each([
@@ -80,63 +86,69 @@ describe('rlimits', () => {
 
 describe('killing a whole sandbox without a PID namespace', () => {
   it("namespaces: ['net'], timeout: 1000: the three background sleepers die with the shell", async () => {
-    const marker = `sleep 1${process.pid % 1000}7`;
+    const markerSleep = sleeper();
+    const marker = `${markerSleep.path} 1000`;
     const script = `for i in 1 2 3; do ${marker} & done; wait`;
     const child = spawnIsolated('sh', ['-c', script], { namespaces: ['net'], timeout: 1000 });
     await new Promise((r) => child.once('spawn', r));
-    expect(await waitFor(() => pidsRunning(marker).length === 3)).toBe(true);
+    expect(await waitFor(() => markerSleep.pids().length === 3)).toBe(true);
     const r = await child.result;
     expect(r).toMatchObject({ signal: 'SIGTERM', timedOut: true });
-    expect(await waitFor(() => pidsRunning(marker).length === 0)).toBe(true);
+    expect(await waitFor(() => markerSleep.pids().length === 0)).toBe(true);
   });
 
   it('reaches a process that left the group (setsid) while it is below the program', async () => {
-    const marker = `sleep 2${process.pid % 1000}3`;
+    const markerSleep = sleeper();
+    const marker = `${markerSleep.path} 1000`;
     const child = spawnIsolated('sh', ['-c', `setsid ${marker} & ${marker} & wait`], { namespaces: ['uts'] });
-    expect(await waitFor(() => pidsRunning(marker).length === 2)).toBe(true);
+    expect(await waitFor(() => markerSleep.pids().length === 2)).toBe(true);
     child.kill('SIGKILL');
     expect((await child.result).signal).toBe('SIGKILL');
-    expect(await waitFor(() => pidsRunning(marker).length === 0)).toBe(true);
+    expect(await waitFor(() => markerSleep.pids().length === 0)).toBe(true);
   });
 
   it('newSession: false: the walk alone reaches the children, and Node’s own process group is left alone', async () => {
-    const marker = `sleep 3${process.pid % 1000}1`;
+    const markerSleep = sleeper();
+    const marker = `${markerSleep.path} 1000`;
     const child = spawnIsolated('sh', ['-c', `${marker} & ${marker} & wait`], { namespaces: ['uts'], newSession: false });
-    expect(await waitFor(() => pidsRunning(marker).length === 2)).toBe(true);
+    expect(await waitFor(() => markerSleep.pids().length === 2)).toBe(true);
     child.kill('SIGTERM');
     expect((await child.result).signal).toBe('SIGTERM');
-    expect(await waitFor(() => pidsRunning(marker).length === 0)).toBe(true);
+    expect(await waitFor(() => markerSleep.pids().length === 0)).toBe(true);
     expect(alive(process.pid)).toBe(true);
   });
 
   it('escapes: a daemon (new session, parent gone) is out of reach, and so is what outlives the program', async () => {
-    const marker = `sleep 4${process.pid % 1000}9`;
+    const markerSleep = sleeper();
+    const marker = `${markerSleep.path} 1000`;
     // setsid forks when it is a group leader: the daemon's parent is gone at once.
     const child = spawnIsolated('sh', ['-c', `(setsid ${marker} &) ; sleep 1000`], { namespaces: ['uts'], stdio: 'ignore' });
     try {
-      expect(await waitFor(() => pidsRunning(marker).length === 1)).toBe(true);
-      const [daemon] = pidsRunning(marker);
+      expect(await waitFor(() => markerSleep.pids().length === 1)).toBe(true);
+      const [daemon] = markerSleep.pids();
       child.kill('SIGKILL');
       await child.result;
       expect(alive(daemon)).toBe(true);
       // A background child the program leaves behind when it exits.
-      const left = `sleep 4${process.pid % 1000}8`;
+      const leftSleep = sleeper();
+    const left = `${leftSleep.path} 1000`;
       await spawnIsolated('sh', ['-c', `${left} &`], { namespaces: ['uts'], stdio: 'ignore' }).result;
-      expect(pidsRunning(left)).toHaveLength(1);
-      for (const pid of pidsRunning(left)) process.kill(pid, 'SIGKILL');
+      expect(leftSleep.pids()).toHaveLength(1);
+      for (const pid of leftSleep.pids()) process.kill(pid, 'SIGKILL');
     } finally {
-      for (const pid of pidsRunning(marker)) process.kill(pid, 'SIGKILL');
+      for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
     }
   });
 });
 
 describe('forceKillAfterDelay', () => {
   it('SIGKILL to the whole sandbox when killSignal did not end it within the delay', async () => {
-    const marker = `sleep 5${process.pid % 1000}5`;
+    const markerSleep = sleeper();
+    const marker = `${markerSleep.path} 1000`;
     const child = spawnIsolated('sh', ['-c', `trap "" TERM; ${marker} & wait; wait`], { namespaces: ['uts'], timeout: 300, forceKillAfterDelay: 300 });
     const r = await child.result;
     expect(r).toMatchObject({ signal: 'SIGKILL', timedOut: true });
-    expect(await waitFor(() => pidsRunning(marker).length === 0)).toBe(true);
+    expect(await waitFor(() => markerSleep.pids().length === 0)).toBe(true);
   });
 
   it('false: only killSignal', async () => {
