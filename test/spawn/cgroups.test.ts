@@ -114,7 +114,7 @@ describe('the cgroup’s life', () => {
       await child.result;
       expect(markerSleep.pids()).toEqual([]);
     } finally {
-      for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
+      child.kill('SIGKILL'); // and afterEach kills any sleep that escaped
     }
   });
 
