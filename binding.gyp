@@ -30,7 +30,8 @@
         "src-native/core/pool.c",
         "src-native/core/privileges.c",
         "src-native/core/seccomp.c",
-        "src-native/core/landlock.c"
+        "src-native/core/landlock.c",
+        "src-native/core/cgroup_kill.c"
       ],
       "libraries": ["-ldl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

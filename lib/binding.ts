@@ -34,6 +34,14 @@ export interface NativeJoin {
   nstype: number;
 }
 
+/** A resource limit as setrlimit takes it; Infinity is RLIM_INFINITY. */
+export interface NativeRlimit {
+  /** As prlimit(1) names it ('nofile', 'cpu', …); the addon maps it to RLIMIT_*. */
+  name: string;
+  soft: number;
+  hard: number;
+}
+
 /**
  * A spawn plan as the addon reads it (src-native/core/nsjs.h, nsjs_plan):
  * every string already validated. The glue refuses a plan with an unknown,
@@ -105,6 +113,10 @@ export interface NativePlan {
   seccompFilter?: Uint8Array;
   /** A Landlock ruleset fd (landlockRuleset) the child restricts itself to after chdir; absent: none. */
   landlockFd?: number;
+  /** Resource limits, set with the caller's privileges before the program runs (step rlimits). */
+  rlimits: NativeRlimit[];
+  /** Open cgroup.procs files (cgroup v1): the parent writes the child's pid to each while it waits (step cgroup). */
+  cgroupProcs: number[];
 }
 
 /** A Landlock ruleset for landlockRuleset: LANDLOCK_ACCESS_* masks, the rights for this kernel's ABI. */
@@ -153,7 +165,23 @@ export interface NativeExitWatcher {
    * default action goes as SIGSTOP. 0, or a positive errno.
    */
   signalTree(signal: number, includeRoot: boolean): number;
+  /** The signal to every process of the sandbox, as the watcher's kill mode says. 0, or a positive errno. */
+  killSandbox(signal: number): number;
 }
+
+/** The rusage of a reaped child (with every descendant it waited for). */
+export interface NativeUsage {
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  maxRssBytes: number;
+}
+
+/**
+ * How a kill reaches a whole sandbox: 0 through its PID namespace's init
+ * (the kernel kills the rest); 1 by a walk of the tree under the child; 2 the
+ * walk and the child's process group (it ran setsid).
+ */
+export type NativeKillMode = 0 | 1 | 2;
 
 export interface NativeExitWatcherConstructor {
   new (
@@ -161,7 +189,8 @@ export interface NativeExitWatcherConstructor {
     pidfd: number,
     statusFd: number,
     killOnTeardown: boolean,
-    onExit: (code: number | null, signal: number) => void,
+    killMode: NativeKillMode,
+    onExit: (code: number | null, signal: number, usage: NativeUsage) => void,
   ): NativeExitWatcher;
 }
 
@@ -214,6 +243,8 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   /** The highest Landlock ABI of this kernel, or -errno (-EOPNOTSUPP: disabled, -ENOSYS: absent). */
   landlockAbi(): number;
+  /** Stops, then SIGKILLs, every process listed in a cgroup v1's cgroup.procs that /proc/PID/cgroup shows in it (the `member` line). */
+  killCgroup(procsPath: string, member: string): void;
   spawn(plan: NativePlan): NativeSpawnResult;
   /** The same clone off the event loop (a pool's refills); the plan's fds must stay open until the callback. */
   spawnAsync(plan: NativePlan, callback: (err: Error | null, result?: NativeSpawnResult) => void): void;

@@ -28,6 +28,8 @@ export { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, type CapabilityName, type Capab
 export type { IdMapEntry, MapOptions } from './spawn/options/maps';
 export type { LandlockOptions, LandlockReport, LandlockRules } from './spawn/options/landlock';
 export type { SeccompArchMap, SeccompArg, SeccompCondition, SeccompOptions, SeccompProfile, SeccompRule } from './spawn/options/seccomp';
+export { RLIMIT_NAMES, type RlimitName, type RlimitOptions, type RlimitValue } from './spawn/options/rlimits';
+export type { CgroupOptions, LimitOptions, Limits } from './spawn/options/limits';
 export { clone, type CloneOptions } from './clone';
 export {
   createNamespaces,
@@ -39,6 +41,7 @@ export {
 export { createPool, Pool, type PoolOptions, type PoolSpawnOptions } from './pool/pool';
 export { listNamespaces, type ListNamespacesOptions, type NamespaceInfo, type NsjsOwner, type NsPid } from './sets/list';
 export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';
+export type { ResourceUsage } from './spawn/usage';
 export { unshare, type Propagation, type UnshareOptions } from './unshare';
 export { setns, type SetnsOptions, type SetnsTarget } from './setns';
 export { sethostname, setdomainname, type HostNamespaceOptions } from './hostname';

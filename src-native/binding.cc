@@ -5,10 +5,12 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -189,6 +191,14 @@ Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   return a;
 }
 
+// killCgroup(procsPath, member): every process of a cgroup v1 (core/cgroup_kill.c).
+Napi::Value KillCgroup(const Napi::CallbackInfo &info) {
+  std::string procs, member;
+  if (!GetPath(info, 0, &procs) || !GetPath(info, 1, &member)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_kill_cgroup(procs.c_str(), member.c_str(), &e), e);
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo &info) {
   int fd = -1;
   if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
@@ -214,6 +224,8 @@ struct PlanStorage {
   std::vector<nsjs_join> joins;
   std::string seccomp_filter;
   std::string uid_map_helper, gid_map_helper;
+  std::vector<nsjs_rlimit> rlimits;
+  std::vector<int> cgroup_procs;
 };
 
 // Every key a plan may have (lib/binding.ts NativePlan): any other is refused,
@@ -222,7 +234,7 @@ const char *const kPlanKeys[] = {
   "cloneFlags", "useVm", "joins", "unshareFlags", "uidMap", "gidMap", "denySetgroups", "mapsByParent",
   "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
   "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
-  "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd", "uidMapHelper", "gidMapHelper"};
+  "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd", "uidMapHelper", "gidMapHelper", "rlimits", "cgroupProcs"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
   napi_value raw;
@@ -348,6 +360,72 @@ bool ReadJoins(Napi::Object o, PlanStorage *st) {
   return true;
 }
 
+// The names prlimit(1) uses, as RLIMIT_* (whose numbers differ between architectures).
+const struct {
+  const char *name;
+  int resource;
+} kRlimits[] = {{"as", RLIMIT_AS},           {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},
+                {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},
+                {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+                {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},
+                {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING},
+                {"stack", RLIMIT_STACK}};
+
+// A limit: an integer 0 .. 2^53, or Infinity (RLIM_INFINITY).
+bool ReadLimitValue(Napi::Object o, const char *key, unsigned long long *out) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) return FailKey(o.Env(), key, "a limit");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d == INFINITY) {
+    *out = RLIM_INFINITY;
+    return true;
+  }
+  if (!(d >= 0 && d <= 9007199254740992.0) || d != static_cast<double>(static_cast<unsigned long long>(d)))
+    return FailKey(o.Env(), key, "an integer >= 0, or Infinity");
+  *out = static_cast<unsigned long long>(d);
+  return true;
+}
+
+// rlimits: [{ name, soft, hard }], names as prlimit(1) spells them.
+bool ReadRlimits(Napi::Object o, PlanStorage *st) {
+  Napi::Value v = Own(o, "rlimits");
+  if (!v.IsArray()) return FailKey(o.Env(), "rlimits", "an array of { name, soft, hard }");
+  Napi::Array a = v.As<Napi::Array>();
+  const char *const keys[] = {"name", "soft", "hard"};
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsObject()) return FailKey(o.Env(), "rlimits", "an array of { name, soft, hard }");
+    Napi::Object r = e.As<Napi::Object>();
+    std::string name;
+    bool has_name = false;
+    nsjs_rlimit lim{-1, 0, 0};
+    if (!CheckKeys(r, keys, 3, "plan.rlimits[i]") || !ReadString(r, "name", &name, &has_name) ||
+        !ReadLimitValue(r, "soft", &lim.soft) || !ReadLimitValue(r, "hard", &lim.hard))
+      return false;
+    for (const auto &known : kRlimits)
+      if (name == known.name) lim.resource = known.resource;
+    if (lim.resource < 0) return FailKey(o.Env(), "rlimits", "entries with a name prlimit(1) knows");
+    if (lim.soft > lim.hard) return FailKey(o.Env(), "rlimits", "entries with soft <= hard");
+    st->rlimits.push_back(lim);
+  }
+  return true;
+}
+
+// cgroupProcs: open cgroup.procs fds, one per cgroup v1 hierarchy the child joins.
+bool ReadFds(Napi::Object o, const char *key, std::vector<int> *out) {
+  Napi::Value v = Own(o, key);
+  if (!v.IsArray()) return FailKey(o.Env(), key, "an array of fds");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) return FailKey(o.Env(), key, "an array of fds");
+    double d = e.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<int>(d)) return FailKey(o.Env(), key, "an array of fds");
+    out->push_back(static_cast<int>(d));
+  }
+  return true;
+}
+
 // ops: [{ kind, target, source?, data?, mode, readonly, optional }]
 bool ReadOps(Napi::Object o, PlanStorage *st) {
   Napi::Value v = Own(o, "ops");
@@ -439,7 +517,8 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
       !ReadBool(o, "dieWithParent", &p->die_with_parent) || !ReadString(o, "cwd", &st->cwd, &has_cwd) ||
       !ReadStrings(o, "execPaths", &st->exec_paths) || !ReadStrings(o, "argv", &st->argv) ||
       !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init) ||
-      !ReadCapabilities(o, p) || !ReadSeccompFilter(o, st, p))
+      !ReadCapabilities(o, p) || !ReadSeccompFilter(o, st, p) ||
+      !ReadRlimits(o, st) || !ReadFds(o, "cgroupProcs", &st->cgroup_procs))
     return false;
   bool has_uid_helper = false, has_gid_helper = false;
   if (!ReadString(o, "uidMapHelper", &st->uid_map_helper, &has_uid_helper) ||
@@ -494,6 +573,10 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   p->propagation = static_cast<unsigned long>(static_cast<unsigned>(propagation));
   p->joins = st->joins.data();
   p->join_count = static_cast<int>(st->joins.size());
+  p->rlimits = st->rlimits.data();
+  p->rlimit_count = static_cast<int>(st->rlimits.size());
+  p->cgroup_procs = st->cgroup_procs.data();
+  p->cgroup_count = static_cast<int>(st->cgroup_procs.size());
   p->ops = st->ops.data();
   p->op_count = static_cast<int>(st->ops.size());
   p->uid_map = has_uid ? st->uid_map.c_str() : nullptr;
@@ -628,6 +711,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair, "seqpacketPair"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("killCgroup", Napi::Function::New(env, KillCgroup, "killCgroup"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync, "spawnAsync"));
   exports.Set("constants", Constants(env));

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,9 +30,22 @@ struct Watch {
   int pidfd;
   int status_fd;
   bool kill_on_teardown;
+  int kill_mode;       // KillMode: how a kill reaches the whole sandbox
   ExitWatcher *owner;  // null once the JS object is gone
   std::set<Watch *> *live;
 };
+
+// How a kill reaches every process of a sandbox: through its PID namespace's
+// init (the kernel kills the rest), or, without one, by the walk of the tree
+// under the child (core/signal_tree.c), plus its process group when it leads one.
+enum KillMode { kKillChild = 0, kKillTree = 1, kKillTreeAndGroup = 2 };
+
+// The signal to the whole sandbox. 0 or a positive errno.
+int KillSandbox(Watch *w, int sig) {
+  if (w->kill_mode == kKillChild) return syscall(SYS_pidfd_send_signal, w->pidfd, sig, nullptr, 0) == 0 ? 0 : errno;
+  nsjs_error e{};
+  return nsjs_kill_sandbox(w->pid, w->pidfd, sig, w->kill_mode == kKillTreeAndGroup, &e) == 0 ? 0 : e.err;
+}
 
 struct EnvState {
   std::set<Watch *> live;
@@ -75,15 +89,16 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     return DefineClass(env, "ExitWatcher",
                        {InstanceMethod("ref", &ExitWatcher::JsRef), InstanceMethod("unref", &ExitWatcher::JsUnref),
                         InstanceMethod("kill", &ExitWatcher::JsKill),
+                        InstanceMethod("killSandbox", &ExitWatcher::JsKillSandbox),
                         InstanceMethod("signalTree", &ExitWatcher::JsSignalTree)});
   }
 
-  // new ExitWatcher(pid, pidfd, statusFd, killOnTeardown, onExit(code|null, signal))
+  // new ExitWatcher(pid, pidfd, statusFd, killOnTeardown, killMode, onExit(code|null, signal, usage))
   explicit ExitWatcher(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ExitWatcher>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() ||
-        !info[3].IsBoolean() || !info[4].IsFunction()) {
-      Napi::TypeError::New(env, "ExitWatcher(pid, pidfd, statusFd, killOnTeardown, onExit)").ThrowAsJavaScriptException();
+    if (info.Length() < 6 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() ||
+        !info[3].IsBoolean() || !info[4].IsNumber() || !info[5].IsFunction()) {
+      Napi::TypeError::New(env, "ExitWatcher(pid, pidfd, statusFd, killOnTeardown, killMode, onExit)").ThrowAsJavaScriptException();
       return;
     }
     uv_loop_t *loop = nullptr;
@@ -97,6 +112,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     w->pidfd = info[1].As<Napi::Number>().Int32Value();
     w->status_fd = info[2].As<Napi::Number>().Int32Value();
     w->kill_on_teardown = info[3].As<Napi::Boolean>().Value();
+    w->kill_mode = info[4].As<Napi::Number>().Int32Value();
     w->owner = this;
     w->live = &state->live;
     if (uv_poll_init(loop, &w->poll, w->pidfd) != 0 || uv_poll_start(&w->poll, UV_READABLE, OnReadable) != 0) {
@@ -106,7 +122,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     }
     state->live.insert(w);
     watch_ = w;
-    callback_ = Napi::Persistent(info[4].As<Napi::Function>());
+    callback_ = Napi::Persistent(info[5].As<Napi::Function>());
     Ref();  // stay alive while the child runs, even if JS drops us
   }
 
@@ -121,7 +137,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     std::set<Watch *> live = state->live;
     for (Watch *w : live) {
       if (w->kill_on_teardown) {
-        syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, nullptr, 0);
+        KillSandbox(w, SIGKILL);
         // libuv made the pidfd non-blocking (waitid would say EAGAIN): wait for it first.
         struct pollfd p = {w->pidfd, POLLIN, 0};
         while (poll(&p, 1, -1) < 0 && errno == EINTR) {
@@ -140,7 +156,10 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
   static void OnReadable(uv_poll_t *handle, int, int) {
     Watch *w = reinterpret_cast<Watch *>(handle);
     siginfo_t si{};
-    int rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &si, WEXITED | WNOHANG);
+    struct rusage ru{};
+    // The kernel's 5-argument waitid: the child's rusage, with that of every
+    // descendant it waited for (nsjs-init reaps the whole PID namespace).
+    int rc = static_cast<int>(syscall(SYS_waitid, P_PIDFD, w->pidfd, &si, WEXITED | WNOHANG, &ru));
     if (rc == 0 && si.si_pid == 0) return;  // not ended yet
     int code = -1, sig = 0;
     if (rc == 0 && si.si_code == CLD_EXITED) {
@@ -155,10 +174,10 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     }
     ExitWatcher *owner = w->owner;
     Retire(w);
-    if (owner) owner->Finish(code, sig);
+    if (owner) owner->Finish(code, sig, ru);
   }
 
-  void Finish(int code, int sig) {
+  void Finish(int code, int sig, const struct rusage &ru) {
     watch_ = nullptr;
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
@@ -167,7 +186,12 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     Napi::Object self = Value();
     Unref();
     try {
-      cb.MakeCallback(self, {c, Napi::Number::New(env, sig)});
+      Napi::Object usage = Napi::Object::New(env);
+      auto ms = [](const struct timeval &t) { return static_cast<double>(t.tv_sec) * 1e3 + t.tv_usec / 1e3; };
+      usage.Set("cpuUserMs", ms(ru.ru_utime));
+      usage.Set("cpuSystemMs", ms(ru.ru_stime));
+      usage.Set("maxRssBytes", static_cast<double>(ru.ru_maxrss) * 1024);  // ru_maxrss is in KiB
+      cb.MakeCallback(self, {c, Napi::Number::New(env, sig), usage});
     } catch (const Napi::Error &err) {
       // A throwing 'exit' listener is the program's uncaught exception, not ours.
       napi_fatal_exception(env, err.Value());
@@ -196,6 +220,18 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     int sig = info[0].As<Napi::Number>().Int32Value();
     long rc = syscall(SYS_pidfd_send_signal, watch_->pidfd, sig, nullptr, 0);
     return Napi::Number::New(env, rc == 0 ? 0 : errno);
+  }
+
+  // killSandbox(signal) -> 0 or a positive errno: the signal to every process
+  // of the sandbox (see KillMode). Only while the child is unreaped.
+  Napi::Value JsKillSandbox(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "killSandbox(signal)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (!watch_) return Napi::Number::New(env, ESRCH);
+    return Napi::Number::New(env, KillSandbox(watch_, info[0].As<Napi::Number>().Int32Value()));
   }
 
   // signalTree(signal, includeRoot) -> 0 or a positive errno: the signal to

@@ -20,6 +20,7 @@ mkdir -p "$scratch/host"
 hostname > "$scratch/host/hostname"
 cat /proc/sys/kernel/domainname > "$scratch/host/domainname"
 cat /proc/self/mountinfo > "$scratch/host/mountinfo"
+node test/helpers/cgroup-tree.js > "$scratch/host/cgroups"
 export NSJS_HOST_SNAPSHOT=$scratch/host
 
 mkdir -m 777 "$scratch/results"

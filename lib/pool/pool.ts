@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { binding, initExecutablePath, type NativeSpawnResult } from '../binding';
 import { ErrorCodes, callNative, invalidArgValue, libraryError, outOfRange } from '../errors';
 import { ClonedProcess, spawnNative, spawnNativeAsync } from '../spawn/cloned-process';
+import { killModeOf } from '../spawn/usage';
 import { IsolatedProcess } from '../spawn/isolated-process';
 import { normalizeIsolation, type IsolationOptions, type NormalizedIsolation } from '../spawn/options';
 import { normalizeExec } from '../spawn/options/exec';
@@ -91,7 +92,7 @@ export class Pool {
     const exec = normalizeExec(command, args, o);
     const slots = normalizeStdio(o.stdio);
     if (slots.length > 3) throw invalidArgValue('options.stdio', o.stdio, 'has at most 3 slots in a pooled spawn');
-    const { timeout, killSignal, signal } = normalizeSpawnLifecycle(o);
+    const lifecycle = normalizeSpawnLifecycle(o);
     if (this.#closing !== undefined) throw libraryError(ErrorCodes.SET_CLOSED, 'The pool is closed.');
     const n = { ...this.#n, exec };
 
@@ -112,7 +113,7 @@ export class Pool {
       const cloned = new PooledProcess({ ...ready.spawned, nsPid }, this.#n.namespaces.created, this.#n.lifecycle.dieWithParent, ready.sock);
       this.#running.add(cloned);
       void cloned.reaped().then(() => this.#running.delete(cloned));
-      child._attach(cloned, timeout, killSignal, signal);
+      child._attach(cloned, lifecycle);
     } catch (e) {
       stdio.closeAll();
       // The holder answered with an error and exits, or is gone: reap it.
@@ -191,7 +192,7 @@ export class Pool {
 
   /** SIGKILLs a set that will run nothing, and reaps it. */
   #discard(r: Ready): Promise<void> {
-    const cloned = new ClonedProcess({ ...r.spawned, statusFd: r.sock }, this.#n.namespaces.created, { dieWithParent: this.#n.lifecycle.dieWithParent, init: true });
+    const cloned = new ClonedProcess({ ...r.spawned, statusFd: r.sock }, this.#n.namespaces.created, { dieWithParent: this.#n.lifecycle.dieWithParent, init: true, killMode: killModeOf(this.#n) });
     cloned.kill('SIGKILL');
     return cloned.wait().then(() => undefined);
   }

@@ -20,7 +20,7 @@ export class PooledProcess extends ClonedProcess {
 
   /** `sock`: the pool's end of the holder's socket, owned from here on. */
   constructor(spawned: NativeSpawnResult, namespaces: NamespaceName[], dieWithParent: boolean, sock: number) {
-    super({ ...spawned, statusFd: -1 }, namespaces, { dieWithParent, init: true });
+    super({ ...spawned, statusFd: -1 }, namespaces, { dieWithParent, init: true, killMode: 0 });
     let resolve!: (s: ExitStatus) => void;
     this.#program = new Promise((r) => (resolve = r));
     const settle = (s: ExitStatus) => {
@@ -28,11 +28,18 @@ export class PooledProcess extends ClonedProcess {
       this.#status = s;
       resolve(s);
     };
+    let recorded: Pick<ExitStatus, 'exitCode' | 'signal'> | undefined;
     this.#records = new (binding().RecordWatcher)(sock, (status) => {
-      if (status >= 0) settle({ exitCode: (status & 0x7f) === 0 ? (status >> 8) & 0xff : null, signal: signalName(status & 0x7f) });
+      if (status >= 0) recorded = { exitCode: (status & 0x7f) === 0 ? (status >> 8) & 0xff : null, signal: signalName(status & 0x7f) };
     });
-    // The holder ended without a record (SIGKILL ends it and the program at once): its end is the program's.
-    void super.wait().then(settle);
+    // The program's status is the holder's EXIT record; its usage is the
+    // holder's rusage, which counts the program it reaped, so it settles once
+    // the holder is reaped. Without a record (SIGKILL ends the holder and the
+    // program at once) the holder's end is the program's.
+    void super.wait().then((holder) =>
+      // The record was written before the holder exited; its watcher may run in the same loop turn, after this one.
+      setImmediate(() => settle(recorded ? { ...holder, ...recorded } : holder)),
+    );
   }
 
   override wait(): Promise<ExitStatus> {

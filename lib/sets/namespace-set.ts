@@ -33,8 +33,12 @@ const PROGRAM_KEYS: readonly string[] = ['init', 'cwd', 'env', 'argv0', 'newSess
  */
 export type CreateNamespacesOptions = Omit<IsolationOptions, 'init' | 'cwd' | 'env' | 'argv0' | 'newSession' | 'noNewPrivileges'>;
 
+/** Resource keys no set or pool takes yet: a cgroup of the holder would not hold the programs set.spawn starts. */
+const RESOURCE_KEYS: readonly string[] = ['rlimits', 'limits', 'cgroup'];
+
 /** @internal The keys createNamespaces (and createPool) take. */
-export const SET_KEYS = ISOLATION_KEYS.filter((k) => !PROGRAM_KEYS.includes(k));
+export const SET_KEYS = ISOLATION_KEYS.filter((k) => !PROGRAM_KEYS.includes(k) && !RESOURCE_KEYS.includes(k));
+
 
 /** The per-program options of {@link NamespaceSet.spawn}. */
 export type SetSpawnOptions = Pick<
@@ -214,6 +218,9 @@ function procFile(type: NamespaceName): string {
 /** rejectUnknownKeys, with a clearer word for a key that belongs to the other side. */
 function rejectSetKeys(o: Record<string, unknown>, known: readonly string[], name: string, owner: string): void {
   for (const key of Object.keys(o)) {
+    if (RESOURCE_KEYS.includes(key)) {
+      throw invalidArgValue(`${name}.${key}`, o[key], 'is not supported by namespace sets and pools yet: pass it to spawnIsolated (docs/resources.md)');
+    }
     if (!known.includes(key) && (ISOLATION_KEYS.includes(key) || key === 'stdio')) {
       throw invalidArgValue(`${name}.${key}`, o[key], `is not an option here: it belongs to ${owner}()`);
     }

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 
-import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin, type NativePlan, type NativeSpawnResult } from '../binding';
+import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin, type NativeKillMode, type NativePlan, type NativeSpawnResult } from '../binding';
 import { ErrorCodes, fromNative, libraryError, systemError } from '../errors';
 import { openNamespaceFile } from '../ns-file';
 import { nsPids } from '../inspect';
@@ -14,16 +14,24 @@ import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
 import { killArgument, signalName } from '../signals';
 import type { NormalizedIsolation } from './options';
 import { landlockRuleset, type LandlockReport, type NormalizedLandlock } from './options/landlock';
+import { createCgroup, discardCgroup, endCgroup, type SandboxCgroup } from '../host/cgroup';
 import { buildPlan } from './plan';
+import { killModeOf, type ResourceUsage } from './usage';
 import { spawnError } from './spawn-error';
 import { stopsOrResumes } from './stop-signals';
 
-/** How a process ended: an exit code, or the signal that killed it. */
+/** How a process ended: an exit code, or the signal that killed it; what it used, and whether it hit a limit. */
 export interface ExitStatus {
   /** The program's exit code, or null when a signal ended it. */
   exitCode: number | null;
   /** The signal that ended the program, or null when it exited. */
   signal: NodeJS.Signals | null;
+  /** What the sandbox used (see {@link ResourceUsage}). */
+  usage: ResourceUsage;
+  /** The kernel's OOM killer ended a process of the sandbox at its `limits.memory`. */
+  oomKilled: boolean;
+  /** A fork in the sandbox failed at its `limits.pids`. */
+  pidsLimitHit: boolean;
 }
 
 /**
@@ -50,12 +58,13 @@ export class ClonedProcess {
   #status: ExitStatus | undefined;
   #exited: Promise<ExitStatus>;
   #init: boolean;
+  #cgroup: SandboxCgroup | undefined;
 
   /** @internal */
   constructor(
     spawned: { pid: number; pidfd: number; nsPid: number; statusFd: number },
     namespaces: NamespaceName[],
-    how: { dieWithParent: boolean; init: boolean; landlock?: LandlockReport },
+    how: { dieWithParent: boolean; init: boolean; killMode: NativeKillMode; cgroup?: SandboxCgroup; landlock?: LandlockReport },
   ) {
     this.pid = spawned.pid;
     this.landlock = how.landlock;
@@ -63,11 +72,17 @@ export class ClonedProcess {
     this.nsPid = spawned.nsPid;
     this.namespaces = Object.freeze([...namespaces]);
     this.#init = how.init;
+    this.#cgroup = how.cgroup;
     let resolve!: (s: ExitStatus) => void;
     this.#exited = new Promise((r) => (resolve = r));
-    this.#watcher = new (binding().ExitWatcher)(spawned.pid, spawned.pidfd, spawned.statusFd, how.dieWithParent, (code, sig) => {
-      this.#status = { exitCode: code, signal: signalName(sig) };
-      resolve(this.#status);
+    this.#watcher = new (binding().ExitWatcher)(spawned.pid, spawned.pidfd, spawned.statusFd, how.dieWithParent, how.killMode, (code, sig, usage) => {
+      const status = { exitCode: code, signal: signalName(sig), usage: { ...usage }, oomKilled: false, pidsLimitHit: false };
+      const finish = (s: ExitStatus) => resolve((this.#status = s));
+      if (!this.#cgroup) return finish(status);
+      // The sandbox ends with its program: what is left in its cgroup is killed, then the cgroup removed.
+      void endCgroup(this.#cgroup).then(({ memoryPeakBytes, oomKilled, pidsLimitHit }) =>
+        finish({ ...status, usage: { ...status.usage, ...(memoryPeakBytes !== undefined ? { memoryPeakBytes } : {}) }, oomKilled, pidsLimitHit }),
+      );
     });
   }
 
@@ -82,17 +97,21 @@ export class ClonedProcess {
   }
 
   /**
-   * Sends a signal through the pidfd. With nsjs-init, signals are forwarded
-   * to the program; SIGKILL ends the whole PID namespace. Stop signals
-   * (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) stop, and SIGCONT resumes, the whole
-   * sandbox (docs/lifecycle.md, "Stopping and resuming"). Returns false when
-   * the process has already ended.
+   * Sends a signal to the sandbox. With nsjs-init, signals are forwarded
+   * to the program; SIGKILL ends the whole PID namespace. Without a PID
+   * namespace of its own, every process of the sandbox gets it: its process
+   * group and every process below the program (docs/lifecycle.md, "Killing a
+   * whole sandbox"). Stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) stop,
+   * and SIGCONT resumes, the whole sandbox (docs/lifecycle.md, "Stopping and
+   * resuming"). Returns false when the process has already ended.
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     const sig = killArgument(signal);
     if (this.#status) return false;
     // nsjs-init itself is never stopped: it keeps reaping and forwarding.
-    const errno = stopsOrResumes(sig) ? this.#watcher.signalTree(sig, !this.#init) : this.#watcher.kill(sig);
+    // With a cgroup, SIGKILL reaches every process in it, also one that left the tree and the group.
+    if (sig === 9 /* SIGKILL */) this.#cgroup?.kill();
+    const errno = stopsOrResumes(sig) ? this.#watcher.signalTree(sig, !this.#init) : sig === 0 ? this.#watcher.kill(0) : this.#watcher.killSandbox(sig);
     if (errno === 0) return true;
     if (errno === 3 /* ESRCH */) return false;
     throw systemError(errno, { syscall: 'pidfd_send_signal' });
@@ -162,7 +181,7 @@ function nsPidInside(outside: number): number {
 }
 
 /** The native plan of `n`, with the join targets opened: `close()` them once the clone returned. */
-function preparePlan(n: NormalizedIsolation, stdio: number[]): { plan: NativePlan; initPath: string | undefined; close(): void } {
+function preparePlan(n: NormalizedIsolation, stdio: number[], cgroupProcs: number[]): { plan: NativePlan; initPath: string | undefined; close(): void } {
   let initPath: string | undefined;
   if (n.lifecycle.init) {
     initPath = initExecutablePath();
@@ -174,7 +193,7 @@ function preparePlan(n: NormalizedIsolation, stdio: number[]): { plan: NativePla
   const close = () => opened.splice(0).forEach((fd) => fs.closeSync(fd));
   try {
     const landlockFd = n.landlock && openLandlock(n.landlock, initPath, opened);
-    const plan = { ...buildPlan(n, openJoins(n, opened)), stdio, ...(initPath !== undefined ? { initPath } : {}), ...(landlockFd !== undefined ? { landlockFd } : {}) };
+    const plan = { ...buildPlan(n, openJoins(n, opened)), stdio, cgroupProcs, ...(initPath !== undefined ? { initPath } : {}), ...(landlockFd !== undefined ? { landlockFd } : {}) };
     return { plan, initPath, close };
   } catch (e) {
     close();
@@ -188,8 +207,8 @@ function finishSpawn(n: NormalizedIsolation, spawned: NativeSpawnResult): Native
 }
 
 /** @internal Clones the child of a normalized plan on the given child-side stdio fds: the addon's result, not yet watched. */
-export function spawnNative(n: NormalizedIsolation, stdio: number[]): NativeSpawnResult {
-  const { plan, initPath, close } = preparePlan(n, stdio);
+export function spawnNative(n: NormalizedIsolation, stdio: number[], cgroupProcs: number[] = []): NativeSpawnResult {
+  const { plan, initPath, close } = preparePlan(n, stdio, cgroupProcs);
   try {
     return finishSpawn(n, binding().spawn(plan));
   } catch (e) {
@@ -201,7 +220,7 @@ export function spawnNative(n: NormalizedIsolation, stdio: number[]): NativeSpaw
 
 /** @internal spawnNative off the event loop; `stdio` must stay open until it settles. */
 export function spawnNativeAsync(n: NormalizedIsolation, stdio: number[]): Promise<NativeSpawnResult> {
-  const { plan, initPath, close } = preparePlan(n, stdio);
+  const { plan, initPath, close } = preparePlan(n, stdio, []);
   return new Promise((resolve, reject) => {
     binding().spawnAsync(plan, (err, spawned) => {
       close();
@@ -213,6 +232,23 @@ export function spawnNativeAsync(n: NormalizedIsolation, stdio: number[]): Promi
 
 /** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
 export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
-  const spawned = spawnNative(n, stdio);
-  return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init, landlock: n.landlock?.report });
+  // The cgroup exists before clone: the child joins it in the parent phase, before it runs code of its own.
+  const cgroup = n.limits ? createCgroup(n.limits) : undefined;
+  let spawned: NativeSpawnResult;
+  try {
+    spawned = spawnNative(n, stdio, cgroup?.procsFds ?? []);
+  } catch (e) {
+    // Setup failed: the child is reaped, so the cgroup is empty.
+    if (cgroup) discardCgroup(cgroup);
+    throw e;
+  } finally {
+    cgroup?.closeFds();
+  }
+  return new ClonedProcess(spawned, n.namespaces.created, {
+    dieWithParent: n.lifecycle.dieWithParent,
+    init: n.lifecycle.init,
+    killMode: killModeOf(n),
+    cgroup,
+    landlock: n.landlock?.report,
+  });
 }

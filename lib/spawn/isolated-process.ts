@@ -10,6 +10,8 @@ import type { Readable, Writable } from 'node:stream';
 import { maxBufferExceeded } from '../errors';
 import type { ClonedProcess, ExitStatus } from './cloned-process';
 import type { LandlockReport } from './options/landlock';
+import type { NormalizedSpawnLifecycle } from './options/lifecycle';
+import type { ResourceUsage } from './usage';
 import { readNamespaceIds, type NamespaceIds } from '../inspect';
 import { killArgument } from '../signals';
 import { DEFAULT_MAX_BUFFER, type OutputOptions } from './options/output';
@@ -24,6 +26,8 @@ export interface IsolatedResult<Output extends string | Buffer = string> extends
   stderr?: Output;
   /** From spawn to exit, in milliseconds. */
   durationMs: number;
+  /** `timeout` expired: `killSignal` was sent (and SIGKILL after `forceKillAfterDelay`, if it was still running). */
+  timedOut: boolean;
 }
 
 /**
@@ -35,7 +39,8 @@ export interface IsolatedResult<Output extends string | Buffer = string> extends
  * A setup failure emits only `'error'` (a {@link NamespaceError} with
  * `step`), never an `'exit'` with a made-up code, and leaves no process behind.
  *
- * `await child.result` gives `{ exitCode, signal, stdout, stderr, durationMs }`;
+ * `await child.result` gives `{ exitCode, signal, stdout, stderr, durationMs,
+ * usage, timedOut, oomKilled, pidsLimitHit }`;
  * `await using child = spawnIsolated(…)` kills the sandbox at scope exit (that
  * syntax needs Node 24+ in JavaScript, or TypeScript 5.2+ and Node 18.18+/20.4+).
  */
@@ -64,6 +69,8 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
   signalCode: NodeJS.Signals | null = null;
   /** Whether kill() delivered a signal. */
   killed = false;
+  /** What the sandbox used, once it has ended (before `'exit'`). */
+  usage: ResourceUsage | undefined;
 
   #cloned: ClonedProcess | undefined;
   #namespaces: NamespaceIds | undefined;
@@ -74,7 +81,10 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
   #closed = false;
   #error: unknown;
   #result: Promise<IsolatedResult<Output>> | undefined;
+  #status: ExitStatus | undefined;
+  #timedOut = false;
   #timer: NodeJS.Timeout | undefined;
+  #forceTimer: NodeJS.Timeout | undefined;
   #cleanupAbort: (() => void) | undefined;
   #output: OutputOptions;
   #killSignal: NodeJS.Signals | number = 'SIGTERM';
@@ -118,16 +128,22 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
   }
 
   /** @internal Called once the clone succeeded. */
-  _attach(cloned: ClonedProcess, timeout: number, killSignal: number, signal: AbortSignal | undefined): void {
+  _attach(cloned: ClonedProcess, lifecycle: NormalizedSpawnLifecycle): void {
+    const { timeout, signal } = lifecycle;
     this.#cloned = cloned;
     this.pid = cloned.pid;
     this.nsPid = cloned.nsPid;
-    this.#killSignal = killSignal;
+    this.#killSignal = lifecycle.killSignal;
     this.landlock = cloned.landlock;
-    if (timeout > 0) this.#timer = setTimeout(() => this.kill(killSignal), timeout);
+    if (timeout > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timedOut = true;
+        this.#terminate(lifecycle);
+      }, timeout);
+    }
     if (signal) {
       const onAbort = () => {
-        this.kill(killSignal);
+        this.#terminate(lifecycle);
         const err = new Error('The operation was aborted', { cause: signal.reason });
         Object.assign(err, { name: 'AbortError', code: 'ABORT_ERR' });
         this.#fail(err);
@@ -140,6 +156,14 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
     }
     process.nextTick(() => this.emit('spawn'));
     void cloned.wait().then((status) => this.#onExit(status));
+  }
+
+  /** killSignal now, and SIGKILL to the whole sandbox after forceKillAfterDelay (as execa does). */
+  #terminate({ killSignal, forceKillAfterDelay }: NormalizedSpawnLifecycle): void {
+    this.kill(killSignal);
+    if (forceKillAfterDelay === false || killSignal === 9 /* SIGKILL */ || this.#forceTimer) return;
+    this.#forceTimer = setTimeout(() => this.kill('SIGKILL'), forceKillAfterDelay);
+    this.#forceTimer.unref();
   }
 
   /** @internal Called when the spawn failed: 'error' on the next tick, nothing else. */
@@ -155,9 +179,12 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
   #onExit(status: ExitStatus): void {
     this.#durationMs = performance.now() - this.#started;
     this.#exited = true;
+    this.#status = status;
     this.exitCode = status.exitCode;
     this.signalCode = status.signal;
+    this.usage = status.usage;
     clearTimeout(this.#timer);
+    clearTimeout(this.#forceTimer);
     this.#cleanupAbort?.();
     // As child_process does: stdin is of no use once the program is gone, and
     // output nobody reads is drained so that 'close' can come.
@@ -225,6 +252,7 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
       this.on('error', onError);
       const finish = () => {
         this.off('error', onError);
+        const status = this.#status as ExitStatus;
         const result: IsolatedResult<Output> = {
           pid: this.pid as number,
           exitCode: this.exitCode,
@@ -232,6 +260,10 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
           stdout: out && this.#decode(out),
           stderr: err && this.#decode(err),
           durationMs: this.#durationMs,
+          timedOut: this.#timedOut,
+          usage: status.usage,
+          oomKilled: status.oomKilled,
+          pidsLimitHit: status.pidsLimitHit,
         };
         if (this.#maxBufferError) reject(Object.assign(this.#maxBufferError, result));
         else resolve(result);

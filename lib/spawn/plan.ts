@@ -9,7 +9,7 @@ import { NAMESPACES, type NamespaceName } from '../namespaces';
 import type { NormalizedIsolation } from './options';
 
 /** The plan, less what is opened at spawn time (stdio fds, nsjs-init). */
-export type PlanWithoutFds = Omit<NativePlan, 'stdio' | 'initPath'>;
+export type PlanWithoutFds = Omit<NativePlan, 'stdio' | 'initPath' | 'cgroupProcs'>;
 
 /** An optional field of a normalized object, own properties only (never a polluted prototype's). */
 const own = <T extends object, K extends keyof T>(o: T, key: K): T[K] | undefined => (Object.hasOwn(o, key) ? o[key] : undefined);
@@ -40,6 +40,7 @@ export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]):
     dieWithParent: n.lifecycle.dieWithParent,
     ...(n.privileges.capabilities !== undefined ? { capabilities: [...n.privileges.capabilities] } : {}),
     ...(n.privileges.seccompFilter !== undefined ? { seccompFilter: n.privileges.seccompFilter } : {}),
+    rlimits: n.rlimits,
     ...(own(n.exec, 'cwd') !== undefined ? { cwd: own(n.exec, 'cwd') } : {}),
     execPaths: n.exec.execPaths,
     argv: n.exec.argv,

@@ -27,6 +27,17 @@ function opError(errno: number, syscall: string | undefined, index: number, n: N
   return systemError(errno, fields);
 }
 
+/** A limit that could not be set: which one, and (EPERM) why. */
+function rlimitError(errno: number, syscall: string | undefined, step: string, index: number, n: NormalizedIsolation) {
+  const lim = n.rlimits[index];
+  const what = `rlimits.${lim?.name} (soft ${lim?.soft}, hard ${lim?.hard})`;
+  return systemError(errno, {
+    syscall,
+    step,
+    hint: errno === EPERM ? `${what}: raising a hard limit needs CAP_SYS_RESOURCE on the host, and nofile may not exceed fs.nr_open` : what,
+  });
+}
+
 const EPERM = 1;
 const EAGAIN = 11;
 const INIT_FORK_HINT = "the user's process limit (RLIMIT_NPROC) or the cgroup's pids.max was reached";
@@ -56,6 +67,7 @@ export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string 
     return libraryError(ErrorCodes.INIT_FAILED, 'nsjs-init ended before it could start the program', { step });
   }
   if (step === 'mounts' && e.nativeOp !== undefined) return opError(e.nativeErrno, e.nativeSyscall, e.nativeOp, n);
+  if ((step === 'rlimits' || step === 'set-rlimits') && e.nativeOp !== undefined) return rlimitError(e.nativeErrno, e.nativeSyscall, step, e.nativeOp, n);
   const fields = {
     syscall: e.nativeSyscall,
     step,

@@ -39,7 +39,7 @@ export interface SpawnIsolatedOptions extends IsolationOptions, SpawnLifecycleOp
 export type OutputOf<E> = E extends 'buffer' ? Buffer : string;
 
 /** The keys spawnIsolated has beyond {@link IsolationOptions}. */
-const SPAWN_KEYS = ['stdio', 'timeout', 'killSignal', 'signal', 'encoding', 'maxBuffer'];
+const SPAWN_KEYS = ['stdio', 'timeout', 'killSignal', 'forceKillAfterDelay', 'signal', 'encoding', 'maxBuffer'];
 
 /**
  * Starts `command` in new namespaces, by default PID, mount (with a private
@@ -81,7 +81,7 @@ export function spawnIsolated(
   const n = normalizeIsolation(command, args, o, SPAWN_KEYS);
   const slots = normalizeStdio(o.stdio);
   const output = normalizeOutputOptions(o);
-  const { timeout, killSignal, signal } = normalizeSpawnLifecycle(o);
+  const lifecycle = normalizeSpawnLifecycle(o);
 
   let stdio: ReturnType<typeof openStdio>;
   try {
@@ -96,7 +96,7 @@ export function spawnIsolated(
   try {
     const cloned = startCloned(n, stdio.childFds);
     stdio.closeChildSide();
-    child._attach(cloned, timeout, killSignal, signal);
+    child._attach(cloned, lifecycle);
   } catch (e) {
     stdio.closeAll();
     if (e instanceof TypeError || e instanceof RangeError) throw e;

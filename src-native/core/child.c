@@ -100,6 +100,25 @@ static int step_die_with_parent(struct child_state *s) {
   return 0;
 }
 
+/* Resource limits come in two steps. Here, before any namespace is joined or
+ * made after clone, the hard limits the plan raises are raised, with the
+ * caller's own privileges (CAP_SYS_RESOURCE in the host's user namespace);
+ * with a parent phase the parent does it (a user namespace made by clone has
+ * already taken this child's). The values themselves are set last
+ * (step_set_rlimits), so that a small nofile cannot break the setup.
+ * op: 1 + the failing limit's index. */
+static int step_rlimits(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  if (s->sync_fd[0] >= 0) return 0;
+  for (int i = 0; i < p->rlimit_count; i++) {
+    if (nsjs_raise_rlimit(0, &p->rlimits[i]) != 0) {
+      s->op = i + 1;
+      return step_fail(s, NSJS_STEP_RLIMITS, NSJS_SYS_PRLIMIT64);
+    }
+  }
+  return 0;
+}
+
 /* The parent phase: the parent acts on this child (writes its id maps) and
  * then sends one byte. EOF instead means it gave up; it kills us and reports. */
 static int step_wait_parent(struct child_state *s) {
@@ -387,6 +406,19 @@ static int step_close_fds(struct child_state *s) {
   return close_from(first) == 0 ? 0 : step_fail(s, NSJS_STEP_CLOSE_FDS, NSJS_SYS_CLOSE_RANGE);
 }
 
+/* The limits, exactly as asked: after the fds are closed, right before exec. */
+static int step_set_rlimits(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  for (int i = 0; i < p->rlimit_count; i++) {
+    struct { uint64_t cur, max; } lim = {p->rlimits[i].soft, p->rlimits[i].hard};
+    if (syscall(SYS_prlimit64, 0, p->rlimits[i].resource, &lim, NULL) != 0) {
+      s->op = i + 1;
+      return step_fail(s, NSJS_STEP_SET_RLIMITS, NSJS_SYS_PRLIMIT64);
+    }
+  }
+  return 0;
+}
+
 /* Last before exec, once nothing else needs a privilege (privileges.c). */
 static int step_capabilities(struct child_state *s) {
   int sys = 0;
@@ -440,6 +472,7 @@ typedef int (*child_step)(struct child_state *);
 static const child_step steps[] = {
   step_reset_signals,
   step_die_with_parent,
+  step_rlimits,
   step_setns,
   step_unshare,
   step_id_maps,
@@ -457,6 +490,7 @@ static const child_step steps[] = {
   step_landlock,
   step_stdio,
   step_close_fds,
+  step_set_rlimits,
   step_seccomp_without_nnp,
   step_capabilities,
   step_seccomp,

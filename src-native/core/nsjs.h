@@ -43,6 +43,12 @@ typedef struct nsjs_op {
   unsigned mode;      /* dir: its mode */
 } nsjs_op;
 
+/* A resource limit (RLIMIT_*), set before the program runs; RLIM_INFINITY: unlimited. */
+typedef struct nsjs_rlimit {
+  int resource;
+  unsigned long long soft, hard;
+} nsjs_rlimit;
+
 /* An existing namespace to join: an fd opened by the parent, and its CLONE_NEW* type. */
 typedef struct nsjs_join {
   int fd;
@@ -98,6 +104,13 @@ typedef struct nsjs_plan {
                                  itself) while the child waits: a fork-style clone */
   const char *uid_map_helper; /* with maps_by_parent: newuidmap/newgidmap write them (a caller who is */
   const char *gid_map_helper; /* not root), run as "helper <pid> <map words>…"; NULL: written directly */
+  const nsjs_rlimit *rlimits; /* with a parent phase the parent sets them (prlimit on the
+                                 child), else the child, before it joins or makes anything:
+                                 either way with the caller's own privileges */
+  int rlimit_count;
+  const int *cgroup_procs;    /* open cgroup.procs files (cgroup v1): the parent writes the
+                                 child's pid to each while it waits (a parent phase) */
+  int cgroup_count;
   int set_identity;           /* setresgid(gid), setresuid(uid) inside */
   int clear_groups;           /* with set_identity: setgroups([]) first; NSJS_GROUPS_* */
   unsigned uid, gid;
@@ -212,6 +225,21 @@ typedef struct nsjs_seccomp_spec {
 int nsjs_seccomp_compile(const nsjs_seccomp_spec *spec, void **out, size_t *len, const char **bad, int *err);
 /* The version of the libseccomp loaded, "" when none can be. */
 const char *nsjs_seccomp_version(void);
+/* Sends sig to a whole sandbox that has no PID namespace of its own: its
+ * process group (when group: root leads one, made by setsid) and every
+ * process under root. The tree is stopped first, so that none can fork or be
+ * reparented out of reach in between, and resumed after (unless SIGKILL).
+ * See signal_tree.c. */
+int nsjs_kill_sandbox(pid_t root, int root_pidfd, int sig, int group, nsjs_error *e);
+
+/* Kills every process of a cgroup v1 whose cgroup.procs is `procs`: stopped
+ * first, then SIGKILLed, each through a pidfd checked to be still in it
+ * (member: the ":controller:/path\n" line of /proc/PID/cgroup). See cgroup_kill.c. */
+int nsjs_kill_cgroup(const char *procs, const char *member, nsjs_error *e);
+
+/* Raises pid's (0: this process's) hard limit to lim->hard if that is higher,
+ * its soft limit unchanged. Raw syscalls only (the clone child calls it). */
+int nsjs_raise_rlimit(pid_t pid, const nsjs_rlimit *lim);
 
 /* The clone child. Runs only async-signal-safe calls; never returns. */
 int nsjs_child_main(void *arg);

@@ -120,8 +120,37 @@ static int run_map_helper(const char *helper, pid_t pid, const char *map, int st
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : fail(e, step, sys, EPERM);
 }
 
+static int has_parent_phase(const nsjs_plan *plan) { return plan->maps_by_parent || plan->cgroup_count > 0; }
+
+/* The hard limits the plan raises, on the waiting child: prlimit checks the
+ * caller's privileges (see step_rlimits). */
+static int set_child_rlimits(const nsjs_plan *plan, pid_t pid, nsjs_error *e) {
+  for (int i = 0; i < plan->rlimit_count; i++) {
+    if (nsjs_raise_rlimit(pid, &plan->rlimits[i]) != 0) {
+      e->op = i + 1;
+      return fail(e, NSJS_STEP_RLIMITS, NSJS_SYS_PRLIMIT64, errno);
+    }
+  }
+  return 0;
+}
+
+/* Moves the waiting child into each cgroup (v1) before it runs a single
+ * instruction of its own: its children are born there too. */
+static int join_cgroups(const nsjs_plan *plan, pid_t pid, nsjs_error *e) {
+  char buf[24];
+  int len = snprintf(buf, sizeof buf, "%d", (int)pid);
+  for (int i = 0; i < plan->cgroup_count; i++) {
+    ssize_t n;
+    do n = pwrite(plan->cgroup_procs[i], buf, (size_t)len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != len) return fail(e, NSJS_STEP_CGROUP, NSJS_SYS_WRITE, n < 0 ? errno : EIO);
+  }
+  return 0;
+}
+
 /* What the parent does while the child waits in step_wait_parent. */
 static int parent_phase(const nsjs_plan *plan, pid_t pid, nsjs_error *e) {
+  if (set_child_rlimits(plan, pid, e) < 0 || join_cgroups(plan, pid, e) < 0) return -1;
   if (!plan->maps_by_parent) return 0;
   if (plan->uid_map_helper) {
     if (run_map_helper(plan->uid_map_helper, pid, plan->uid_map, NSJS_STEP_UID_MAP, NSJS_SYS_NEWUIDMAP, e) < 0) return -1;
@@ -140,9 +169,9 @@ static void close_pair(int fds[2]) {
 static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error *e) {
   int parent_pid_fd = self_pidfd();
   if (plan->die_with_parent && parent_pid_fd < 0) return fail(e, NSJS_STEP_DIE_WITH_PARENT, NSJS_SYS_PIDFD_OPEN, errno);
-  int has_parent_phase = plan->maps_by_parent;
+  int parent_acts = has_parent_phase(plan);
   int sync_fd[2] = {-1, -1};
-  if (has_parent_phase && pipe2(sync_fd, O_CLOEXEC) != 0) return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_PIPE2, errno);
+  if (parent_acts && pipe2(sync_fd, O_CLOEXEC) != 0) return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_PIPE2, errno);
   /* The error and status channel. A socketpair, not a pipe: nsjs-init keeps
    * its end, and a pipe could be opened through /proc/1/fd by the program, which
    * could then forge EXIT records or fill it until init blocks; a socket cannot
@@ -159,7 +188,7 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
   int flags = plan->clone_flags | CLONE_PIDFD | SIGCHLD;
   /* CLONE_VFORK suspends this thread until exec, so a parent phase needs a
    * fork-style clone; CLONE_VM alone would share errno (TLS) with the child. */
-  if (plan->use_vm && !has_parent_phase) flags |= CLONE_VM | CLONE_VFORK;
+  if (plan->use_vm && !parent_acts) flags |= CLONE_VM | CLONE_VFORK;
 
   /* Block every signal so that no handler of Node's runs in the child before
    * it has reset them; the child unblocks right before exec. */
@@ -183,7 +212,7 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
     if (sync_fd[1] >= 0) close(sync_fd[1]);
     return fail(e, NSJS_STEP_CLONE, NSJS_SYS_CLONE, clone_errno);
   }
-  if (has_parent_phase) {
+  if (parent_acts) {
     int rc = parent_phase(plan, pid, e);
     if (rc == 0 && write(sync_fd[1], "", 1) != 1) rc = fail(e, NSJS_STEP_WAIT_PARENT, NSJS_SYS_WRITE, errno);
     close(sync_fd[1]);

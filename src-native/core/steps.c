@@ -1,6 +1,10 @@
 /* Names of the setup steps, syscalls and op kinds, as errors and plans name them. */
 #include "nsjs.h"
 
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 static const char *const step_names[NSJS_STEP_COUNT] = {
   [NSJS_STEP_NONE] = NULL,
 #define NSJS_STEP(id, name) [NSJS_STEP_##id] = name,
@@ -38,4 +42,12 @@ int nsjs_op_kind(const char *name) {
     if (*a == *b) return i;
   }
   return -1;
+}
+
+int nsjs_raise_rlimit(pid_t pid, const nsjs_rlimit *lim) {
+  struct { uint64_t cur, max; } now;
+  if (syscall(SYS_prlimit64, pid, lim->resource, NULL, &now) != 0) return -1;
+  if (lim->hard <= now.max) return 0;
+  now.max = lim->hard;
+  return (int)syscall(SYS_prlimit64, pid, lim->resource, &now, NULL);
 }

@@ -43,3 +43,31 @@ export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> 
   }
   return cond();
 }
+
+/**
+ * `sleep` under a name of its own (a symlink; the kernel names the process
+ * after it), so that its processes are found from /proc/PID/stat alone:
+ * reading another process's cmdline (as ps does) can block on a process held
+ * in a syscall by someone's strace. Call remove() when done.
+ */
+export function namedSleep(tag: string): { path: string; pids(): number[]; remove(): void } {
+  const dir = fs.mkdtempSync('/tmp/nsjs-sleep-');
+  fs.chmodSync(dir, 0o755);
+  const name = `ns${tag}${process.pid}`.slice(0, 15);
+  const file = `${dir}/${name}`;
+  fs.symlinkSync(fs.realpathSync('/bin/sleep'), file);
+  return {
+    path: file,
+    pids: () =>
+      fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && alive(Number(d)) && comm(d) === name).map(Number),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function comm(pid: string): string | undefined {
+  try {
+    return /^\d+ \((.*)\) /.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}

@@ -77,6 +77,8 @@ const cases: [string, string, string, string, string][] = [
         ['setgroups:error=EPERM', userns, 'EPERM', 'identity', 'setgroups'],
         ['setresgid:error=EPERM', userns, 'EPERM', 'identity', 'setresgid'],
         ['setresuid:error=EPERM', userns, 'EPERM', 'identity', 'setresuid'],
+        // The parent phase writes the child's pid to the cgroup v1 pids hierarchy's cgroup.procs.
+        ['pwrite64:error=EACCES:when=1', "{ limits: { pids: 100 } }", 'EACCES', 'cgroup', 'write'],
       ] as [string, string, string, string, string][])
     : ([
         ['openat:error=EPERM:when=1', userns, 'ERR_NSJS_USERNS_UNAVAILABLE', 'uid-map', 'open'],
@@ -96,6 +98,8 @@ const cases: [string, string, string, string, string][] = [
   ['landlock_restrict_self:error=EPERM', "{ landlock: { execute: ['/usr'] } }", 'EPERM', 'landlock', 'landlock_restrict_self'],
   ['dup3:error=EMFILE:when=1', '{}', 'EMFILE', 'stdio', 'dup3'],
   ['close_range:error=EINVAL', '{}', 'EINVAL', 'close-fds', 'close_range'],
+  // Lowering nofile: step rlimits only reads it (prlimit64 #1), set-rlimits sets it (#2).
+  ['prlimit64:error=EINVAL:when=2', '{ rlimits: { nofile: 64 } }', 'EINVAL', 'set-rlimits', 'prlimit64'],
   ['capget:error=EFAULT', '{}', 'EFAULT', 'capabilities', 'capget'],
   ['prctl:error=EPERM:when=3', '{}', 'EPERM', 'capabilities', 'prctl'],
   ['capset:error=EPERM', '{}', 'EPERM', 'capabilities', 'capset'],

@@ -180,6 +180,6 @@ describe('beside child_process', () => {
     const c = clone({ command: 'sh', args: ['-c', 'exit 3'], stdio: [null, null, null] });
     expect(c.pid).toBeGreaterThan(0);
     expect(fs.readlinkSync(`/proc/self/fd/${c.pidfd}`)).toBe('anon_inode:[pidfd]');
-    expect(await c.wait()).toEqual({ exitCode: 3, signal: null });
+    expect(await c.wait()).toEqual({ exitCode: 3, signal: null, usage: { cpuUserMs: expect.any(Number), cpuSystemMs: expect.any(Number), maxRssBytes: expect.any(Number) }, oomKilled: false, pidsLimitHit: false });
   });
 });

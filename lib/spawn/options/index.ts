@@ -4,6 +4,7 @@
  * @internal
  * @module
  */
+import type { NativeRlimit } from '../../binding';
 import { optionsObject } from '../../validate';
 import { normalizeCapabilities, type CapabilityOptions } from './capabilities';
 import { normalizeExec, type ExecOptions, type NormalizedExec } from './exec';
@@ -12,10 +13,12 @@ import { normalizeLandlock, type LandlockOptions, type NormalizedLandlock } from
 import { normalizeIdentity, type IdentityOptions, type IdentityPlan } from './identity';
 import { rejectUnknownKeys } from './keys';
 import { normalizeLifecycle, type LifecycleOptions, type NormalizedLifecycle } from './lifecycle';
+import { normalizeLimits, type LimitOptions, type NormalizedLimits } from './limits';
 import { normalizeMounts, type MountOptions, type NormalizedMounts } from './mounts';
 import { normalizeNamespaces, type NamespaceOptions, type NormalizedNamespaces } from './namespaces';
 import { normalizeNetwork, type NetworkOptions } from './network';
 import { normalizeSeccomp, type SeccompOptions } from './seccomp';
+import { normalizeRlimits, type RlimitOptions } from './rlimits';
 import { normalizeTime, type TimeOptions } from './time';
 import { normalizeUts, type NormalizedUts, type UtsOptions } from './uts';
 
@@ -32,6 +35,8 @@ export interface IsolationOptions
     CapabilityOptions,
     SeccompOptions,
     LandlockOptions,
+    RlimitOptions,
+    LimitOptions,
     ExecOptions {}
 
 /** Every key of {@link IsolationOptions}: anything else is refused. */
@@ -40,6 +45,7 @@ export const ISOLATION_KEYS: readonly string[] = Object.freeze([
   'timeOffsets', 'init', 'dieWithParent', 'newSession', 'noNewPrivileges', 'cloneStrategy', 'cwd', 'env', 'argv0',
   'capabilities', 'seccomp', 'allowNestedUserNamespaces', 'landlock',
   'uidMap', 'gidMap', 'mapAuto',
+  'rlimits', 'limits', 'cgroup',
 ]);
 
 /** Everything the plan is built from, validated. */
@@ -56,6 +62,9 @@ export interface NormalizedIsolation {
   privileges: { capabilities: readonly number[] | undefined; seccompFilter: Uint8Array | undefined };
   /** Landlock's ruleset spec and report; undefined: no Landlock. */
   landlock: NormalizedLandlock | undefined;
+  rlimits: NativeRlimit[];
+  /** undefined: no cgroup. */
+  limits: NormalizedLimits | undefined;
   exec: NormalizedExec;
 }
 
@@ -80,6 +89,8 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
     lifecycle: normalizeLifecycle(o, namespaces),
     privileges: { capabilities, seccompFilter: normalizeSeccomp(o, capabilities) },
     landlock: normalizeLandlock(o),
+    rlimits: normalizeRlimits(o),
+    limits: normalizeLimits(o),
     exec,
   };
 }

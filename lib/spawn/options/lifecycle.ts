@@ -45,6 +45,13 @@ export interface SpawnLifecycleOptions {
   timeout?: number;
   /** The signal for `timeout` and `signal`. @default 'SIGTERM' */
   killSignal?: NodeJS.Signals | number;
+  /**
+   * When `timeout` or `signal` sent `killSignal` and the sandbox still runs
+   * this many milliseconds later, SIGKILL it, all of it (as execa's option).
+   * `false`: never.
+   * @default 5000
+   */
+  forceKillAfterDelay?: number | false;
   /** Aborting it kills the sandbox and emits an AbortError. */
   signal?: AbortSignal;
 }
@@ -82,6 +89,7 @@ export function normalizeLifecycle(o: Record<string, unknown>, ns: NormalizedNam
 export interface NormalizedSpawnLifecycle {
   timeout: number;
   killSignal: number;
+  forceKillAfterDelay: number | false;
   signal: AbortSignal | undefined;
 }
 
@@ -94,7 +102,11 @@ export function normalizeSpawnLifecycle(o: Record<string, unknown>): NormalizedS
     throw outOfRange('options.timeout', 'an integer >= 0 && <= 2147483647', timeout);
   }
   const killSignal = killSignalOption(o.killSignal ?? 'SIGTERM', 'options.killSignal');
+  const force = o.forceKillAfterDelay ?? 5000;
+  if (force !== false && (typeof force !== 'number' || !Number.isInteger(force) || force < 0 || force > 2 ** 31 - 1)) {
+    throw outOfRange('options.forceKillAfterDelay', 'false, or an integer >= 0 && <= 2147483647', force);
+  }
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
-  return { timeout, killSignal, signal };
+  return { timeout, killSignal, forceKillAfterDelay: force, signal };
 }
