@@ -52,6 +52,33 @@ function integer(flag: string, value: string, min = 0): number {
   return Number(value);
 }
 
+/** A size in bytes: a whole number with an optional K, M, G or T (powers of 1024, as `docker run --memory`). */
+function bytes(flag: string, value: string): number {
+  const m = /^(\d+)([KMGT]?)i?B?$/i.exec(value);
+  if (!m) throw new UsageError(`--${flag} takes a size in bytes (e.g. 512M, 2G), got '${value}'`);
+  return Number(m[1]) * 1024 ** 'BKMGT'.indexOf((m[2] || 'B').toUpperCase());
+}
+
+/** An rlimit value as prlimit(1) writes it: N, unlimited, or SOFT:HARD. */
+function rlimitValue(value: string): number | { soft: number; hard: number } {
+  const one = (v: string) => (v === 'unlimited' || v === 'infinity' ? Infinity : /^\d+$/.test(v) ? Number(v) : NaN);
+  const [soft, hard, extra] = value.split(':');
+  const parsed = hard === undefined ? one(soft) : { soft: one(soft), hard: one(hard) };
+  if (extra !== undefined || (typeof parsed === 'number' ? Number.isNaN(parsed) : Number.isNaN(parsed.soft) || Number.isNaN(parsed.hard))) {
+    throw new UsageError(`--rlimit takes NAME=N, NAME=unlimited or NAME=SOFT:HARD, got '${value}'`);
+  }
+  return parsed;
+}
+
+/** An id map as util-linux unshare --map-users takes it: INSIDE:OUTSIDE:COUNT (or OUTSIDE,INSIDE,COUNT). */
+function idMap(flag: string, value: string): { inside: number; outside: number; count: number } {
+  const colon = /^(\d+):(\d+):(\d+)$/.exec(value);
+  if (colon) return { inside: Number(colon[1]), outside: Number(colon[2]), count: Number(colon[3]) };
+  const comma = /^(\d+),(\d+),(\d+)$/.exec(value);
+  if (comma) return { outside: Number(comma[1]), inside: Number(comma[2]), count: Number(comma[3]) };
+  throw new UsageError(`--${flag} takes INSIDE:OUTSIDE:COUNT (or unshare's OUTER,INNER,COUNT), got '${value}'`);
+}
+
 const unchanged = (help: string): RunFlag => ({ type: 'boolean', help: `${help} (nsjs does it by default; accepted for bubblewrap's spelling)`, apply: () => undefined });
 
 export const RUN_FLAGS: Readonly<Record<string, RunFlag>> = {
@@ -107,6 +134,43 @@ export const RUN_FLAGS: Readonly<Record<string, RunFlag>> = {
           throw new UsageError(`--seccomp ${v}: ${(e as Error).message}`);
         }
       }
+    },
+  },
+  rlimit: {
+    type: 'string',
+    help: 'NAME=N|unlimited|SOFT:HARD: a resource limit of each process, with prlimit(1)\'s names (nofile, nproc, as, cpu, core, …)',
+    apply: (o, [v]) => {
+      const m = /^([a-z]+)=(.+)$/.exec(v);
+      if (!m) throw new UsageError(`--rlimit takes NAME=VALUE, got '${v}'`);
+      o.rlimits = { ...o.rlimits, [m[1]]: rlimitValue(m[2]) };
+    },
+  },
+  memory: { type: 'string', help: 'BYTES: memory of the whole sandbox, through a cgroup (K, M, G suffixes)', apply: (o, [v]) => (o.limits = { ...o.limits, memory: bytes('memory', v) }) },
+  pids: { type: 'string', help: 'N: processes of the whole sandbox, through a cgroup', apply: (o, [v]) => (o.limits = { ...o.limits, pids: integer('pids', v, 1) }) },
+  cpus: {
+    type: 'string',
+    help: 'N: CPUs of the whole sandbox, through a cgroup (0.5: half of one, as docker run --cpus)',
+    apply: (o, [v]) => {
+      if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new UsageError(`--cpus takes a positive number, got '${v}'`);
+      o.limits = { ...o.limits, cpu: Number(v) };
+    },
+  },
+  'map-users': {
+    type: 'string',
+    help: 'INSIDE:OUTSIDE:COUNT: a uid range of the user namespace (repeatable; newuidmap when not root), or auto: the caller\'s /etc/subuid range',
+    apply: (o, [v]) => {
+      add(o, 'user');
+      if (v === 'auto') o.mapAuto = true;
+      else o.uidMap = [...(o.uidMap ?? []), idMap('map-users', v)];
+    },
+  },
+  'map-groups': {
+    type: 'string',
+    help: 'INSIDE:OUTSIDE:COUNT: a gid range of the user namespace (repeatable), as --map-users',
+    apply: (o, [v]) => {
+      add(o, 'user');
+      if (v === 'auto') o.mapAuto = true;
+      else o.gidMap = [...(o.gidMap ?? []), idMap('map-groups', v)];
     },
   },
   chdir: { type: 'string', help: 'DIR: the working directory inside', apply: (o, [d]) => (o.cwd = d) },

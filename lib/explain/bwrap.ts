@@ -36,6 +36,8 @@ export function bwrapLine(n: NormalizedIsolation): Equivalent {
   if (n.uts.domainname !== undefined) cannot.push('domainname: bwrap has no flag for it');
   if (n.identity.setIdentity || (created.includes('user') && n.identity.uidMap)) argv.push('--uid', String(n.identity.uid), '--gid', String(n.identity.gid));
   if (n.identity.mapsByParent) cannot.push("host root's unprivileged ids: bwrap, run as root, maps root to root (use it unprivileged, or --userns)");
+  if (n.rlimits.length) cannot.push(`rlimits: run it under prlimit ${n.rlimits.map((r) => `--${r.name}=${limitText(r.soft)}:${limitText(r.hard)}`).join(' ')} --`);
+  if (n.limits !== undefined) cannot.push('limits: bwrap makes no cgroup (run it under systemd-run --scope -p MemoryMax=… -p TasksMax=… -p CPUQuota=…)');
   if (n.namespaces.joined.length) cannot.push(`join: bwrap joins only user and PID namespaces (--userns FD, --pidns FD); asked: ${n.namespaces.joined.map((j) => j.type).join(', ')}`);
   if (n.lifecycle.dieWithParent) argv.push('--die-with-parent');
   if (n.lifecycle.newSession) argv.push('--new-session');
@@ -57,4 +59,9 @@ export function bwrapLine(n: NormalizedIsolation): Equivalent {
   if (n.exec.argv[0] !== n.exec.command) argv.push('--argv0', n.exec.argv[0]);
   argv.push('--', n.exec.command, ...n.exec.args);
   return { argv, line: shellLine(argv), cannot };
+}
+
+/** prlimit(1)'s spelling of one limit: a number, or unlimited. */
+function limitText(v: number): string {
+  return Number.isFinite(v) && v < 2 ** 63 ? String(v) : 'unlimited';
 }

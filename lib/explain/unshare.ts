@@ -43,6 +43,8 @@ export function unshareLine(n: NormalizedIsolation): Equivalent {
   if (n.privileges.capabilities !== undefined) cannot.push('capabilities: unshare keeps every one (setpriv --bounding-set/--inh-caps/--ambient-caps could cut them)');
   if (n.privileges.seccompFilter !== undefined) cannot.push('seccomp: unshare loads no filter');
   if (n.landlock !== undefined) cannot.push('landlock: unshare applies no Landlock rules');
+  if (n.rlimits.length) cannot.push(`rlimits: run it under prlimit ${n.rlimits.map((r) => `--${r.name}=${limitText(r.soft)}:${limitText(r.hard)}`).join(' ')} --`);
+  if (n.limits !== undefined) cannot.push('limits: unshare makes no cgroup (run it under systemd-run --scope -p MemoryMax=… -p TasksMax=… -p CPUQuota=…)');
   // What has a standard tool: a prefix that runs before the program.
   const prefix: string[] = [];
   if (n.uts.hostname !== undefined) prefix.push(`hostname ${shellLine([n.uts.hostname])}`);
@@ -58,4 +60,9 @@ export function unshareLine(n: NormalizedIsolation): Equivalent {
   if (prefix.length) argv.push('sh', '-c', `${prefix.join(' && ')} && exec "$@"`, 'sh', ...program);
   else argv.push(...program);
   return { argv, line: shellLine(argv), cannot };
+}
+
+/** prlimit(1)'s spelling of one limit: a number, or unlimited. */
+function limitText(v: number): string {
+  return Number.isFinite(v) && v < 2 ** 63 ? String(v) : 'unlimited';
 }

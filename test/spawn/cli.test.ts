@@ -97,6 +97,33 @@ describe('nsjs run', () => {
     expect(status(['--seccomp', 'none'])).toMatch(/Seccomp:\s+0/);
   });
 
+  itOutsideSanitizer()('--rlimit NAME=N|SOFT:HARD sets each process\'s limits (ulimit reads them inside)', () => {
+    expect(nsjs(['run', '--rlimit', 'nofile=64', '--rlimit', 'core=0:unlimited', '--', 'sh', '-c', 'ulimit -Sn; ulimit -Hn; ulimit -Sc; ulimit -Hc']).stdout).toBe('64\n64\n0\nunlimited\n');
+    const bad = nsjs(['run', '--rlimit', 'nofile=many', '--', 'true']);
+    expect([bad.status, bad.stderr]).toEqual([125, expect.stringContaining('--rlimit takes NAME=N')]);
+  });
+
+  (underSanitizer ? itOutsideSanitizer() : itAtLevels(['root', 'userns-root']))('--memory, --pids, --cpus put the sandbox in a cgroup with those limits, removed after', () => {
+    const read = 'cg() { grep -E "^[0-9]+:([^:]*,)?$1(,[^:]*)?:" /proc/self/cgroup | cut -d: -f3; }; ' +
+      'cat /sys/fs/cgroup/memory$(cg memory)/memory.limit_in_bytes /sys/fs/cgroup/pids$(cg pids)/pids.max /sys/fs/cgroup/cpu$(cg cpu)/cpu.cfs_quota_us /sys/fs/cgroup/cpu$(cg cpu)/cpu.cfs_period_us; echo; cat /proc/self/cgroup';
+    const r = nsjs(['run', '--memory', '64M', '--pids', '20', '--cpus', '0.5', '--', 'sh', '-c', read]);
+    expect(r.status).toBe(0);
+    const [limitsText, cgroups] = r.stdout.split('\n\n');
+    expect(limitsText.trim().split('\n')).toEqual([String(64 * 2 ** 20), '20', '50000', '100000']);
+    const lines = cgroups.trim().split('\n');
+    for (const c of ['memory', 'pids', 'cpu']) {
+      const line = lines.find((l) => l.split(':')[1]?.split(',').includes(c));
+      expect(line).toMatch(/\/nsjs-\d+-\d+$/);
+      const dir = `/sys/fs/cgroup/${line!.split(':')[1]}${line!.split(':')[2]}`;
+      expect(fs.existsSync(dir)).toBe(false); // removed when the sandbox ended
+    }
+  });
+
+  (underSanitizer ? itOutsideSanitizer() : itAtLevels(['root']))('--map-users and --map-groups write the given ranges (util-linux unshare\'s --map-users)', () => {
+    const r = nsjs(['run', '--map-users', '0:100000:65536', '--map-groups', '0:100000:65536', '--', 'cat', '/proc/self/uid_map', '/proc/self/gid_map']);
+    expect(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/))).toEqual([['0', '100000', '65536'], ['0', '100000', '65536']]);
+  });
+
   itOutsideSanitizer()('--timeout MS ends the program (SIGTERM: 128+15)', () => {
     expect(nsjs(['run', '--timeout', '300', '--', 'sleep', '30']).status).toBe(128 + 15);
   });
