@@ -19,14 +19,28 @@ export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]):
   // unshare() after the joins instead of by clone().
   const joinsUser = n.namespaces.joined.some((j) => j.type === 'user');
   const created = flagsOf(n.namespaces.created);
+  const m = n.mounts;
+  const id = n.identity;
+  const userns = n.namespaces.created.includes('user') || joinsUser;
+  // In its own user namespace the program could remount a read-only mount
+  // writable or unmount what hides a path: lock-mounts nests one more user
+  // namespace (its own ids, one to one) so that the kernel locks them all.
+  const lock = userns && (m.ops.length > 0 || m.rootfs !== 0 || m.readonlyRoot);
   return {
     cloneFlags: joinsUser ? 0 : created,
     useVm: n.lifecycle.useVm,
     joins: [...joins],
     unshareFlags: joinsUser ? created : 0,
     ...n.identity,
-    propagation: n.mounts.propagation,
-    ops: n.mounts.ops,
+    propagation: m.propagation,
+    rootfs: m.rootfs,
+    ...(m.rootfsPath !== undefined ? { rootfsPath: m.rootfsPath } : {}),
+    staging: m.staging,
+    readonlyRoot: m.readonlyRoot,
+    // Host root's child is not mapped inside until `identity`: its tmpfs mounts are the program's.
+    ...(id.setIdentity ? { tmpfsUid: String(id.uid), tmpfsGid: String(id.gid) } : {}),
+    ops: m.ops,
+    ...(lock ? { lockUidMap: `${id.uid} ${id.uid} 1\n`, lockGidMap: `${id.gid} ${id.gid} 1\n` } : {}),
     ...(n.uts.hostname !== undefined ? { hostname: n.uts.hostname } : {}),
     ...(n.uts.domainname !== undefined ? { domainname: n.uts.domainname } : {}),
     mountProc: n.mounts.mountProc,

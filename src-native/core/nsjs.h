@@ -30,18 +30,27 @@ enum nsjs_op_kind {
 #define NSJS_GROUPS_CLEAR 1         /* drop them all, or fail */
 #define NSJS_GROUPS_CLEAR_IF_ALLOWED 2 /* a joined user namespace may deny setgroups: then keep them */
 
-#define NSJS_OPF_READONLY 1 /* bind: recursively read-only (mount_setattr) */
+#define NSJS_OPF_READONLY 1 /* bind, file, overlay: recursively read-only (mount_setattr) before it is attached */
 #define NSJS_OPF_OPTIONAL 2 /* bind: a missing source skips the op */
+#define NSJS_OPF_TMP_UPPER 4 /* overlay: its upperdir and workdir are made first in the staging tmpfs */
 
 /* One setup op, prepared in the parent; the mounts step runs them in order. */
 typedef struct nsjs_op {
   int kind;           /* enum nsjs_op_kind */
   unsigned flags;     /* NSJS_OPF_* */
-  const char *source; /* bind: what to mount; NULL otherwise */
-  const char *target; /* where, in the sandbox's view */
-  const char *data;   /* tmpfs: the mount options ("size=…,mode=…"); NULL otherwise */
-  unsigned mode;      /* dir: its mode */
+  const char *source; /* bind: the host path; symlink: what the link says; file: its name in
+                         the staging tmpfs; NULL otherwise */
+  const char *target; /* where, in the sandbox's view (resolved inside its root) */
+  const char *const *params; /* tmpfs, overlay: fsconfig key, value pairs (a NULL value: a flag) */
+  int param_count;    /* pairs in params */
+  const char *data;   /* file: its content (may hold NULs) */
+  size_t data_len;
+  unsigned mode;      /* dir, file, symlink parents: the mode of what is made */
 } nsjs_op;
+
+#define NSJS_ROOT_HOST 0  /* the host's tree, in the new mount namespace */
+#define NSJS_ROOT_TMPFS 1 /* an empty tmpfs becomes / */
+#define NSJS_ROOT_PATH 2  /* a recursive bind of a host directory becomes / */
 
 /* An existing namespace to join: an fd opened by the parent, and its CLONE_NEW* type. */
 typedef struct nsjs_join {
@@ -87,8 +96,18 @@ typedef struct nsjs_plan {
   int clear_groups;           /* with set_identity: setgroups([]) first; NSJS_GROUPS_* */
   unsigned uid, gid;
   unsigned long propagation;  /* 0: leave / alone */
+  int rootfs;                 /* NSJS_ROOT_*: with a new root, nsjs pivots into it */
+  const char *rootfs_path;    /* NSJS_ROOT_PATH: the host directory */
+  int staging;                /* a staging tmpfs for file contents and tmpfs uppers */
+  int readonly_root;          /* the root mount read-only once the ops ran */
+  const char *tmpfs_uid;      /* uid=/gid= of every tmpfs nsjs makes (the program's ids); NULL: the mounter's */
+  const char *tmpfs_gid;
   const nsjs_op *ops;         /* run by the mounts step, in order */
   int op_count;
+  unsigned long long *mount_ids; /* scratch, 2 * op_count + 2 entries, written by the child: the
+                                    tmpfs mounts it made, the only places it creates anything */
+  const char *lock_uid_map;   /* non-NULL: the lock-mounts step nests a user and mount namespace */
+  const char *lock_gid_map;   /* (these maps) so that the kernel locks every mount made above */
   const char *hostname;       size_t hostname_len;   /* NULL: keep */
   const char *domainname;     size_t domainname_len;
   int mount_proc;

@@ -48,12 +48,36 @@ describe('buildPlan', () => {
         { type: 'bind', source: '/x', target: '/y', optional: true },
       ],
     });
+    const flags = { readonly: false, optional: false, tmpUpper: false };
     expect(p.ops).toEqual([
-      { kind: 'tmpfs', target: '/b', data: 'mode=755,size=1048576', mode: 0, readonly: false, optional: false },
-      { kind: 'dir', target: '/b/a', mode: 0o700, readonly: false, optional: false },
-      { kind: 'bind', source: '/etc', target: '/etc', mode: 0, readonly: true, optional: false },
-      { kind: 'bind', source: '/x', target: '/y', mode: 0, readonly: false, optional: true },
+      { ...flags, kind: 'tmpfs', target: '/b', params: [['mode', '755'], ['size', '1048576']], mode: 0 },
+      { ...flags, kind: 'dir', target: '/b/a', params: [], mode: 0o700 },
+      { ...flags, kind: 'bind', source: '/etc', target: '/etc', params: [], mode: 0, readonly: true },
+      { ...flags, kind: 'bind', source: '/x', target: '/y', params: [], mode: 0, optional: true },
     ]);
+    expect(p).toMatchObject({ rootfs: 0, staging: false, readonlyRoot: false });
+  });
+
+  it('a new root: the rootfs, /proc as one more op after the others, cwd /, and a staging tmpfs for file contents', () => {
+    const p = plan({ rootfs: 'tmpfs', mounts: [{ type: 'file', target: '/etc/motd', data: 'hi', mode: 0o600 }] });
+    expect(p).toMatchObject({ rootfs: 1, staging: true, mountProc: false, cwd: '/' });
+    expect(p.ops.map((op) => [op.kind, op.target])).toEqual([['file', '/etc/motd'], ['proc', '/proc']]);
+    expect(p.ops[0]).toMatchObject({ source: 'file-0', data: Buffer.from('hi'), mode: 0o600 });
+    expect(plan({ rootfs: '/srv/root', cwd: '/x', mounts: [{ type: 'proc', target: '/proc' }] })).toMatchObject({ rootfs: 2, rootfsPath: '/srv/root', cwd: '/x', ops: [{ kind: 'proc' }] });
+    expect(plan({ rootfs: '/srv/root', mountProc: false })).toMatchObject({ rootfs: 2, ops: [], mountProc: false });
+  });
+
+  it('overlay parameters: layers escaped, a tmpfs upper named in the staging tmpfs, userxattr with a user namespace', () => {
+    const p = plan({ namespaces: ['mount', 'user'], mounts: [{ type: 'overlay', target: '/o', lower: ['/a:b', '/c'], upper: 'tmpfs' }, { type: 'overlay', target: '/p', lower: ['/l'], upper: '/u', work: '/w' }] });
+    expect(p.ops[0]).toMatchObject({ tmpUpper: true, readonly: false, params: [['lowerdir', '/a\\:b:/c'], ['upperdir', 'upper-0'], ['workdir', 'work-0'], ['userxattr', null]] });
+    expect(p.ops[1]).toMatchObject({ tmpUpper: false, params: [['lowerdir', '/l'], ['upperdir', '/u'], ['workdir', '/w'], ['userxattr', null]] });
+    expect(p).toMatchObject({ staging: true, lockUidMap: '0 0 1\n', lockGidMap: '0 0 1\n' });
+  });
+
+  it('lock-mounts: with a user namespace and anything mounted, never without either', () => {
+    expect(plan({ namespaces: ['mount', 'user'], user: { uid: 5, gid: 6 }, readonlyRoot: true })).toMatchObject({ lockUidMap: '5 5 1\n', lockGidMap: '6 6 1\n' });
+    expect(plan({ namespaces: ['mount', 'user'] }).lockUidMap).toBeUndefined();
+    if (!rootless) expect(plan({ namespaces: ['mount'], readonlyRoot: true }).lockUidMap).toBeUndefined();
   });
 
   it('joins go first in the plan; what is created is cloned unless a user namespace is joined', () => {
@@ -102,10 +126,30 @@ describe('what normalization refuses', () => {
 
   it('mounts with a propagation that could carry them out, or without a new mount namespace', () => {
     expect(refuse({ propagation: 'shared', mounts: [{ type: 'tmpfs', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(refuse({ mounts: [{ type: 'dir', target: '/x' }] }).message).toMatch(/made on the host/);
+    expect(refuse({ mounts: [{ type: 'dir', target: '/x' }] }).message).toMatch(/never makes anything on the host's files/);
     expect(refuse({ namespaces: ['pid'], init: false, mounts: [] }).code).toBe(ErrorCodes.REQUIRES_NAMESPACE);
     expect(refuse({ mounts: [{ type: 'bind', source: 'relative' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(refuse({ mounts: [{ type: 'overlay', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refuse({ mounts: [{ type: 'sysfs', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refuse({ propagation: 'shared', rootfs: 'tmpfs' }).message).toMatch(/with a new root/);
+    expect(refuse({ namespaces: ['pid'], init: false, rootfs: 'tmpfs' }).code).toBe(ErrorCodes.REQUIRES_NAMESPACE);
+  });
+
+  it('filesystem entries that could touch the host or cannot work', () => {
+    // dir and symlink only on a tmpfs of nsjs's: the deepest earlier mount decides.
+    expect(refuse({ rootfs: 'tmpfs', mounts: [{ type: 'bind', source: '/usr' }, { type: 'dir', target: '/usr/x' }] }).message).toMatch(/host's files/);
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/usr', target: '/t/u' }, { type: 'symlink', target: '/t/u/l', linkTo: '/' }] }).message).toMatch(/host's files/);
+    expect(() => normalizeIsolation('true', [], { rootfs: 'tmpfs', mounts: [{ type: 'dir', target: '/a/b' }, { type: 'symlink', target: '/a/l', linkTo: 'b' }] }, [])).not.toThrow();
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/' }] }).message).toMatch(/only with a new root/);
+    expect(refuse({ rootfs: 'tmpfs', mounts: [{ type: 'tmpfs', target: '/a/../etc' }] }).message).toMatch(/'\.\.'/);
+    expect(refuse({ rootfs: 'relative/dir' }).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refuse({ rootfs: 7 }).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x', lower: ['/a'], upper: '/u' }] }).message).toMatch(/work/);
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x', lower: ['/a'], upper: 'tmpfs', work: '/w' }] }).message).toMatch(/work/);
+    expect(refuse({ mounts: [{ type: 'file', target: '/x', data: 5 }] }).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(refuse({ mounts: [{ type: 'symlink', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(refuse({ mounts: [{ type: 'bind', source: '/x', readOnly: true }] }).message).toMatch(/did you mean 'readonly'/);
+    expect(refuse({ readOnlyRoot: true }).message).toMatch(/did you mean 'readonlyRoot'/);
   });
 });
 
@@ -131,6 +175,12 @@ describe('the glue refuses a plan that does not match NativePlan', () => {
   it('a mistyped field, and an unknown key', () => {
     expect(refused({ ...good(), dieWithParent: 1 }).message).toMatch(/dieWithParent must be a boolean/);
     expect(refused({ ...good(), noNewPriv: true }).message).toMatch(/unknown key: noNewPriv/);
-    expect(refused({ ...good(), ops: [{ kind: 'bind', target: '/x', mode: 0, readonly: false, optional: false }] }).message).toMatch(/source/);
+    const op = { kind: 'bind', target: '/x', params: [], mode: 0, readonly: false, optional: false, tmpUpper: false };
+    const mountNs = { cloneFlags: binding().constants.CLONE_NEWNS };
+    expect(refused({ ...good(), ...mountNs, ops: [op] }).message).toMatch(/source/);
+    expect(refused({ ...good(), ...mountNs, ops: [{ ...op, source: '/y', target: 'relative' }] }).message).toMatch(/absolute target/);
+    expect(refused({ ...good(), ...mountNs, ops: [{ ...op, kind: 'file', source: 'f', data: Buffer.from('') }] }).message).toMatch(/staging/);
+    expect(refused({ ...good(), ops: [{ ...op, source: '/y' }] }).message).toMatch(/new mount namespace/);
+    expect(refused({ ...good(), rootfs: 2 }).message).toMatch(/rootfsPath/);
   });
 });
