@@ -7,7 +7,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnIsolated } = require('../dist/index.js');
+const { spawnIsolated, readOnlyHost } = require('../dist/index.js');
 
 const N = Number(process.env.BENCH_N ?? 500);
 const SUSTAINED = Number(process.env.BENCH_SUSTAINED ?? 20000);
@@ -25,37 +25,47 @@ const isolated = (opts) => () => new Promise((resolve, reject) => {
   c.on('exit', resolve);
 });
 
+const hasBwrap = (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, 'bwrap')));
+// The filesystem rows (issue 9): readOnlyHost() against bubblewrap doing the same.
+const BWRAP_ARGS = ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '/bin/true'];
 const rows = [
-  ['child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
-  ['spawnIsolated defaults, init: false', isolated({ init: false })],
-  ['spawnIsolated defaults (init on)', isolated({})],
-  ["spawnIsolated init: false, cloneStrategy 'fork'", isolated({ init: false, cloneStrategy: 'fork' })],
-  ['spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
+  ['floor', 'child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
+  ['noinit', 'spawnIsolated defaults, init: false', isolated({ init: false })],
+  ['defaults', 'spawnIsolated defaults (init on)', isolated({})],
+  ['fork', "spawnIsolated init: false, cloneStrategy 'fork'", isolated({ init: false, cloneStrategy: 'fork' })],
+  ['unshare', 'spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
     ...(rootless ? ['--user', '--map-root-user'] : []),
     '--pid', '--fork', '--mount-proc', '--uts', '--ipc', '--net', '--mount', '/bin/true'])],
+  ['rohost', 'spawnIsolated readOnlyHost()', isolated(readOnlyHost())],
+  // bwrap --unshare-all also makes a user and a cgroup namespace: the same here (and so lock-mounts).
+  ['rohostAll', 'spawnIsolated readOnlyHost(), + user, cgroup', isolated({ ...readOnlyHost(), namespaces: ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup'] })],
+  ...(hasBwrap ? [['bwrap', 'spawn bwrap --unshare-all --ro-bind / / --dev …', cpSpawn('bwrap', BWRAP_ARGS)]] : []),
 ];
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const time = async (fn) => { const t = process.hrtime.bigint(); await fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
 
 async function sideBySide() {
-  for (const [, fn] of rows) for (let i = 0; i < 20; i++) await fn(); // warm-up
-  const times = rows.map(() => []);
+  for (const [, , fn] of rows) for (let i = 0; i < 20; i++) await fn(); // warm-up
+  const times = Object.fromEntries(rows.map(([key]) => [key, []]));
   for (let i = 0; i < N; i++) {
     // Rotate the order each round so no row always runs first.
     for (let k = 0; k < rows.length; k++) {
-      const j = (i + k) % rows.length;
-      times[j].push(await time(rows[j][1]));
+      const [key, , fn] = rows[(i + k) % rows.length];
+      times[key].push(await time(fn));
     }
   }
   console.log(`\nside by side, ${N} rounds, ${rootless ? 'rootless (uid ' + process.geteuid() + ')' : 'root'}; ms (median), ratio to the floor (median of per-round ratios)`);
-  const floor = times[0];
-  rows.forEach(([name], j) => {
-    const ratio = median(times[j].map((t, i) => t / floor[i]));
-    console.log(`  ${name.padEnd(52)} ${median(times[j]).toFixed(3).padStart(8)} ms   ${ratio.toFixed(2)}×`);
-  });
-  const unshareVsDefaults = median(times[4].map((t, i) => t / times[2][i]));
-  console.log(`  unshare(1) row / defaults row: ${unshareVsDefaults.toFixed(2)}× (target ≥ 2.4)`);
+  const paired = (a, b) => median(times[a].map((t, i) => t / times[b][i]));
+  for (const [key, name] of rows) {
+    console.log(`  ${name.padEnd(52)} ${median(times[key]).toFixed(3).padStart(8)} ms   ${paired(key, 'floor').toFixed(2)}×`);
+  }
+  console.log(`  unshare(1) row / defaults row: ${paired('unshare', 'defaults').toFixed(2)}× (target ≥ 2.4)`);
+  if (hasBwrap) {
+    console.log(`  bwrap row / readOnlyHost() row: ${paired('bwrap', 'rohost').toFixed(2)}× (target ≥ 2); / readOnlyHost() + user, cgroup: ${paired('bwrap', 'rohostAll').toFixed(2)}×`);
+  } else {
+    console.log('  (no bwrap on PATH: install bubblewrap for the filesystem comparison)');
+  }
 }
 
 async function sustained() {

@@ -24,6 +24,7 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
+/** One program started by {@link clone}, watched and reaped through its pidfd. */
 export class ClonedProcess {
   /** The host pid of the cloned child (nsjs-init, when there is one). */
   readonly pid: number;

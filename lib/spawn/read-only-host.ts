@@ -19,7 +19,9 @@ export interface ReadOnlyHostOptions {
 
 /** What {@link readOnlyHost} returns: spread it into the options of spawnIsolated or clone. */
 export interface ReadOnlyHostFs {
+  /** An empty root, on which the host's / is bound read-only. */
   rootfs: 'tmpfs';
+  /** The entries, in order (docs/filesystem.md). */
   mounts: MountEntry[];
 }
 

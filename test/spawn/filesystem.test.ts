@@ -64,6 +64,15 @@ describe("a 'tmpfs' root", () => {
     expect(r.out).toBe('700 directory\n755 directory\n640 regular file\n1777 directory\n/a/b\nhellomade\n');
   });
 
+  it('with a user namespace of its own, what nsjs makes belongs to the program (uid 0 inside), also for host root', async () => {
+    const r = await run('id -u; stat -c "%u %g" / /a /etc/f /t; touch /x /a/x /t/x && echo writable', {
+      namespaces: WITH_USER,
+      ...usrRoot([{ type: 'dir', target: '/a' }, { type: 'file', target: '/etc/f', data: 'x' }, { type: 'tmpfs', target: '/t' }]),
+    });
+    expect(r.err).toBe('');
+    expect(r.out).toBe('0\n0 0\n0 0\n0 0\n0 0\nwritable\n');
+  });
+
   it('a 1 MiB tmpfs refuses a 2 MiB write (ENOSPC)', async () => {
     const r = await run('head -c 2097152 /dev/zero > /small/big; echo "rc=$?"', usrRoot([{ type: 'dev', target: '/dev' }, { type: 'tmpfs', target: '/small', size: 1 << 20 }]));
     expect(r.err).toMatch(/No space left on device/);
@@ -207,6 +216,9 @@ describe('readOnlyHost()', () => {
         `umount ${hdir}/secret 2>/dev/null || umount -l ${hdir}/secret 2>/dev/null || echo hidden-locked`,
         `ls -A ${hdir}/secret | wc -l`,
         'touch /usr/x 2>/dev/null || echo still-ro',
+        // One id, and no capability over the namespaces the outer user namespace owns.
+        'tr -s " " < /proc/self/uid_map',
+        'hostname other 2>/dev/null || echo no-hostname',
       ].join('; '),
       {
         namespaces: WITH_USER,
@@ -214,7 +226,7 @@ describe('readOnlyHost()', () => {
         mounts: [...readOnlyHost({ hidden: [`${hdir}/secret`] }).mounts, { type: 'bind', source: `${hdir}/ro`, readonly: true }],
       },
     );
-    expect(r.out.trim().split('\n').map((l) => l.trim())).toEqual(['root-locked', 'bind-locked', 'hidden-locked', '0', 'still-ro']);
+    expect(r.out.trim().split('\n').map((l) => l.trim())).toEqual(['root-locked', 'bind-locked', 'hidden-locked', '0', 'still-ro', '0 0 1', 'no-hostname']);
   });
 });
 

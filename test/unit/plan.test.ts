@@ -1,7 +1,7 @@
 // Options in, native plan out: the pure part of a spawn, without the kernel.
 // Also the boundaries around it: unknown option keys, and the glue's refusal
 // of a plan with a missing, mistyped or unknown key.
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, ErrorCodes } from '../../lib';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, ErrorCodes, readOnlyHost } from '../../lib';
 import { binding } from '../../lib/binding';
 import { normalizeIsolation } from '../../lib/spawn/options';
 import { buildPlan } from '../../lib/spawn/plan';
@@ -182,5 +182,32 @@ describe('the glue refuses a plan that does not match NativePlan', () => {
     expect(refused({ ...good(), ...mountNs, ops: [{ ...op, kind: 'file', source: 'f', data: Buffer.from('') }] }).message).toMatch(/staging/);
     expect(refused({ ...good(), ops: [{ ...op, source: '/y' }] }).message).toMatch(/new mount namespace/);
     expect(refused({ ...good(), rootfs: 2 }).message).toMatch(/rootfsPath/);
+  });
+});
+
+describe('readOnlyHost()', () => {
+  it('the host read-only on a tmpfs root, fresh /dev, /proc, /tmp, then writable binds, then what hides each hidden path', () => {
+    const fsOpts = readOnlyHost({ writable: ['/w'], hidden: ['/usr', '/etc/hostname', '/no/such/path'] });
+    expect(fsOpts).toEqual({
+      rootfs: 'tmpfs',
+      mounts: [
+        { type: 'bind', source: '/', target: '/', readonly: true },
+        { type: 'dev', target: '/dev' },
+        { type: 'proc', target: '/proc' },
+        { type: 'tmpfs', target: '/tmp', mode: 0o1777 },
+        { type: 'bind', source: '/w', target: '/w' },
+        { type: 'tmpfs', target: '/usr', mode: 0o755 },
+        { type: 'file', target: '/etc/hostname', data: '', mode: 0o444, readonly: true },
+      ],
+    });
+    // What it returns is valid options as they are.
+    expect(plan({ ...fsOpts }).ops.map((op) => op.kind)).toEqual(['bind', 'dev', 'proc', 'tmpfs', 'bind', 'tmpfs', 'file']);
+  });
+
+  it('refuses bad input before anything', () => {
+    expect(() => readOnlyHost({ writable: '/x' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => readOnlyHost({ hidden: ['relative'] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => readOnlyHost({ hidden: ['/a\0b'] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => readOnlyHost({ writeable: ['/x'] } as never)).toThrow(/did you mean 'writable'/);
   });
 });

@@ -21,8 +21,10 @@ import { optionalBoolean } from './values';
  * overlay entry): never on the host's own files.
  */
 export interface DirMount {
+  /** The entry's kind. */
   type: 'dir';
   /** An absolute path in the sandbox's view, on the `'tmpfs'` root or below an earlier tmpfs entry. */
+  /** Where, in the sandbox's view: an absolute path; made if missing on a tmpfs nsjs mounted. */
   target: string;
   /** Its mode, exactly (no umask). @default 0o755 */
   mode?: number;
@@ -30,8 +32,10 @@ export interface DirMount {
 
 /** A fresh tmpfs (nosuid, nodev). */
 export interface TmpfsMount {
+  /** The entry's kind. */
   type: 'tmpfs';
   /** An absolute path in the sandbox's view; made if missing on a tmpfs nsjs mounted. */
+  /** Where, in the sandbox's view: an absolute path; made if missing on a tmpfs nsjs mounted. */
   target: string;
   /** Its size limit in bytes (the kernel rounds up to pages). @default the kernel's: half of RAM */
   size?: number;
@@ -41,6 +45,7 @@ export interface TmpfsMount {
 
 /** A recursive bind mount (bubblewrap's `--bind`, `--ro-bind`, `--bind-try`). */
 export interface BindMount {
+  /** The entry's kind. */
   type: 'bind';
   /** What to mount: an absolute host path (with a new root, in the host's tree, not the new root). */
   source: string;
@@ -54,13 +59,17 @@ export interface BindMount {
 
 /** A fresh procfs (nosuid, nodev, noexec) of the sandbox's PID namespace. */
 export interface ProcMount {
+  /** The entry's kind. */
   type: 'proc';
+  /** Where, in the sandbox's view: an absolute path; made if missing on a tmpfs nsjs mounted. */
   target: string;
 }
 
 /** A fresh mqueue filesystem of the sandbox's IPC namespace. */
 export interface MqueueMount {
+  /** The entry's kind. */
   type: 'mqueue';
+  /** Where, in the sandbox's view: an absolute path; made if missing on a tmpfs nsjs mounted. */
   target: string;
 }
 
@@ -70,13 +79,17 @@ export interface MqueueMount {
  * a tmpfs `shm`, and the fd/stdin/stdout/stderr links. No disk.
  */
 export interface DevMount {
+  /** The entry's kind. */
   type: 'dev';
+  /** Where, in the sandbox's view: an absolute path; made if missing on a tmpfs nsjs mounted. */
   target: string;
 }
 
 /** A symbolic link, made on a tmpfs nsjs mounted (an existing one must say the same). */
 export interface SymlinkMount {
+  /** The entry's kind. */
   type: 'symlink';
+  /** Where, in the sandbox's view: an absolute path; made if missing on a tmpfs nsjs mounted. */
   target: string;
   /** What the link says (any string: it is not resolved by nsjs). */
   linkTo: string;
@@ -88,7 +101,9 @@ export interface SymlinkMount {
  * written; a missing one is made on a tmpfs nsjs mounted).
  */
 export interface FileMount {
+  /** The entry's kind. */
   type: 'file';
+  /** Where, in the sandbox's view: an absolute path; made if missing on a tmpfs nsjs mounted. */
   target: string;
   /** Its content (a string is UTF-8). */
   data: string | Uint8Array;
@@ -100,7 +115,9 @@ export interface FileMount {
 
 /** An overlay of host directories (Linux 5.11 for a user namespace). */
 export interface OverlayMount {
+  /** The entry's kind. */
   type: 'overlay';
+  /** Where, in the sandbox's view: an absolute path; made if missing on a tmpfs nsjs mounted. */
   target: string;
   /** The lower layers, top first: absolute host paths. */
   lower: readonly string[];
