@@ -193,7 +193,9 @@ enum make { MAKE_NONE, MAKE_DIR, MAKE_FILE, MAKE_SYMLINK };
 static int same_link(struct child_state *s, int fd, const char *link) {
   char buf[PATH_MAX_];
   ssize_t n = readlinkat(fd, "", buf, sizeof buf);
-  if (n < 0) return sysfail(s, NSJS_SYS_READLINKAT);
+  /* readlinkat(fd, "") of something else than a link: ENOENT (EINVAL before Linux 5.x). */
+  if (n < 0 && (errno == ENOENT || errno == EINVAL)) errno = EEXIST;
+  if (n < 0) return sysfail(s, errno == EEXIST ? NSJS_SYS_SYMLINKAT : NSJS_SYS_READLINKAT);
   size_t len = nsjs_cstrlen(link);
   int same = (size_t)n == len;
   for (size_t i = 0; same && i < len; i++) same = buf[i] == link[i];
@@ -390,11 +392,13 @@ static int op_dev(struct child_state *s, const nsjs_op *op) {
   int nodes[DEV_NODES];
   for (int i = 0; i < DEV_NODES; i++) {
     nodes[i] = (int)syscall(NR_open_tree, AT_FDCWD, host[i], OPEN_TREE_CLONE_ | O_CLOEXEC);
-    if (nodes[i] < 0) return sysfail(s, NSJS_SYS_OPEN_TREE);
+    /* A node the host lacks (a container without /dev/tty) is not made either. */
+    if (nodes[i] < 0 && errno != ENOENT) return sysfail(s, NSJS_SYS_OPEN_TREE);
   }
   int devfd = new_mount(s, "tmpfs", NULL, 0, "755", MOUNT_ATTR_NOSUID_ | MOUNT_ATTR_NODEV_ | MOUNT_ATTR_NOEXEC_);
   if (devfd < 0 || remember(s, devfd) < 0) return -1;
   for (int i = 0; i < DEV_NODES; i++) {
+    if (nodes[i] < 0) continue;
     int fd = openat(devfd, dev_nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
     if (fd < 0) return sysfail(s, NSJS_SYS_OPENAT);
     close(fd);

@@ -73,6 +73,16 @@ describe("a 'tmpfs' root", () => {
     expect(r.out).toBe('0\n0 0\n0 0\n0 0\n0 0\nwritable\n');
   });
 
+  it('a symlink entry keeps an identical link, and is EEXIST over anything else', async () => {
+    const same = await run('readlink /l', usrRoot([{ type: 'symlink', target: '/l', linkTo: 'x' }, { type: 'symlink', target: '/l', linkTo: 'x' }]));
+    expect(same.out).toBe('x\n');
+    const n = usrMounts().length;
+    const other = await failure(usrRoot([{ type: 'symlink', target: '/l', linkTo: 'x' }, { type: 'symlink', target: '/l', linkTo: 'y' }]));
+    expect(other).toMatchObject({ code: 'EEXIST', step: 'mounts', op: n + 1, syscall: 'symlinkat', path: '/l' });
+    const dir = await failure(usrRoot([{ type: 'dir', target: '/d' }, { type: 'symlink', target: '/d', linkTo: 'y' }]));
+    expect(dir).toMatchObject({ code: 'EEXIST', op: n + 1, syscall: 'symlinkat' });
+  });
+
   it('a 1 MiB tmpfs refuses a 2 MiB write (ENOSPC)', async () => {
     const r = await run('head -c 2097152 /dev/zero > /small/big; echo "rc=$?"', usrRoot([{ type: 'dev', target: '/dev' }, { type: 'tmpfs', target: '/small', size: 1 << 20 }]));
     expect(r.err).toMatch(/No space left on device/);
