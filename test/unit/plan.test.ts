@@ -145,6 +145,7 @@ describe('what normalization refuses', () => {
     expect(refuse({ rootfs: 7 }).code).toBe('ERR_INVALID_ARG_TYPE');
     expect(refuse({ mounts: [{ type: 'overlay', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_TYPE');
     expect(refuse({ mounts: [{ type: 'overlay', target: '/x', lower: ['/a'], upper: '/u' }] }).message).toMatch(/work/);
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x', lower: ['/a'] }] }).message).toMatch(/at least two directories without `upper`/);
     expect(refuse({ mounts: [{ type: 'overlay', target: '/x', lower: ['/a'], upper: 'tmpfs', work: '/w' }] }).message).toMatch(/work/);
     expect(refuse({ mounts: [{ type: 'file', target: '/x', data: 5 }] }).code).toBe('ERR_INVALID_ARG_TYPE');
     expect(refuse({ mounts: [{ type: 'symlink', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_TYPE');

@@ -315,6 +315,9 @@ export function mountOp(entry: unknown, name: string, ctx: OpContext = { index: 
         params.push(['workdir', hostPath(entry.work, `${name}.work`)]);
       } else if (entry.work !== undefined) {
         throw invalidArgValue(`${name}.work`, entry.work, 'must be omitted without `upper`');
+      } else if (lower.length < 2) {
+        // overlayfs's own rule (the kernel says only EINVAL).
+        throw invalidArgValue(`${name}.lower`, entry.lower, 'must hold at least two directories without `upper` (a read-only overlay); bind the one directory read-only instead');
       }
       if (ctx.userns) params.push(['userxattr', null]);
       return { op: { ...base, kind, target: target!, params, tmpUpper, readonly: entry.upper === undefined }, paths: { path: target! } };
