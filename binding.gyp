@@ -19,12 +19,14 @@
       "sources": [
         "src-native/binding.cc",
         "src-native/exit_watcher.cc",
+        "src-native/record_watcher.cc",
         "src-native/core/inprocess.c",
         "src-native/core/spawn.c",
         "src-native/core/child.c",
         "src-native/core/rootfs.c",
         "src-native/core/steps.c",
-        "src-native/core/signal_tree.c"
+        "src-native/core/signal_tree.c",
+        "src-native/core/pool.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

@@ -7,7 +7,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnIsolated, readOnlyHost } = require('../dist/index.js');
+const { spawnIsolated, createPool, readOnlyHost } = require('../dist/index.js');
 
 const N = Number(process.env.BENCH_N ?? 500);
 const SUSTAINED = Number(process.env.BENCH_SUSTAINED ?? 20000);
@@ -25,8 +25,17 @@ const isolated = (opts) => () => new Promise((resolve, reject) => {
   c.on('exit', resolve);
 });
 
+// A warm pool with the same options as the defaults row; each round waits (untimed) until it is full again.
+const pool = createPool({ size: 4, hostname: 'bench' });
+const pooled = () => new Promise((resolve, reject) => {
+  const c = pool.spawn('/bin/true', [], { stdio: 'ignore' });
+  c.on('error', reject);
+  c.on('exit', resolve);
+});
+const poolFull = async () => { while (pool.ready < pool.size) await new Promise((r) => setTimeout(r, 1)); };
+
 const hasBwrap = (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, 'bwrap')));
-// The filesystem rows (issue 9): readOnlyHost() against bubblewrap doing the same.
+// The filesystem rows: readOnlyHost() against bubblewrap doing the same.
 const BWRAP_ARGS = ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '/bin/true'];
 const rows = [
   ['floor', 'child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
@@ -36,6 +45,7 @@ const rows = [
   ['unshare', 'spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
     ...(rootless ? ['--user', '--map-root-user'] : []),
     '--pid', '--fork', '--mount-proc', '--uts', '--ipc', '--net', '--mount', '/bin/true'])],
+  ['pool', 'pool.spawn(/bin/true), warm pool (defaults)', pooled],
   ['rohost', 'spawnIsolated readOnlyHost()', isolated(readOnlyHost())],
   // bwrap --unshare-all also makes a user and a cgroup namespace: the same here (and so lock-mounts).
   ['rohostAll', 'spawnIsolated readOnlyHost(), + user, cgroup', isolated({ ...readOnlyHost(), namespaces: ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup'] })],
@@ -52,6 +62,7 @@ async function sideBySide() {
     // Rotate the order each round so no row always runs first.
     for (let k = 0; k < rows.length; k++) {
       const [key, , fn] = rows[(i + k) % rows.length];
+      await poolFull();
       times[key].push(await time(fn));
     }
   }
@@ -61,6 +72,7 @@ async function sideBySide() {
     console.log(`  ${name.padEnd(52)} ${median(times[key]).toFixed(3).padStart(8)} ms   ${paired(key, 'floor').toFixed(2)}×`);
   }
   console.log(`  unshare(1) row / defaults row: ${paired('unshare', 'defaults').toFixed(2)}× (target ≥ 2.4)`);
+  console.log(`  pool row p50 / floor p50: ${(median(times.pool) / median(times.floor)).toFixed(2)}× (target ≤ 0.6)`);
   if (hasBwrap) {
     console.log(`  bwrap row / readOnlyHost() row: ${paired('bwrap', 'rohost').toFixed(2)}× (target ≥ 2); / readOnlyHost() + user, cgroup: ${paired('bwrap', 'rohostAll').toFixed(2)}×`);
   } else {
@@ -68,11 +80,10 @@ async function sideBySide() {
   }
 }
 
-async function sustained() {
+async function sustained(label, spawnOne) {
   const windows = 10;
   const per = Math.floor(SUSTAINED / windows);
   const rates = [];
-  const spawnOne = isolated({});
   for (let w = 0; w < windows; w++) {
     let left = per;
     const t = process.hrtime.bigint();
@@ -82,7 +93,7 @@ async function sustained() {
   }
   const first = (rates[0] + rates[1]) / 2;
   const last = (rates[windows - 2] + rates[windows - 1]) / 2;
-  console.log(`\nsustained: 2 concurrent spawners, ${per * windows} spawns (defaults), spawns/s per window:`);
+  console.log(`\nsustained: 2 concurrent spawners, ${per * windows} spawns (${label}), spawns/s per window:`);
   console.log(`  ${rates.map((r) => r.toFixed(0)).join(' ')}`);
   console.log(`  last two windows / first two: ${(last / first).toFixed(2)} (no downward trend: ≈ 1)`);
 }
@@ -109,10 +120,24 @@ async function rss() {
   await c.result.catch(() => undefined);
 }
 
+// What a ready set costs: its holder's resident and proportional memory (the kernel's namespaces are not counted).
+async function poolMemory() {
+  await poolFull();
+  const kids = fs.readdirSync('/proc/self/task').flatMap((t) => fs.readFileSync(`/proc/self/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
+    .filter((k) => { try { return fs.readFileSync(`/proc/${k}/cmdline`, 'utf8').includes('--serve'); } catch { return false; } });
+  const pss = (pid) => Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]);
+  console.log(`\npool: ${kids.length} ready sets; per set, the holder (nsjs-init --serve): RSS ${median(kids.map((k) => rssKiB(k)))} KiB, PSS ${median(kids.map(pss))} KiB`);
+}
+
 (async () => {
   console.log(`nsjs bench: node ${process.version}, ${require('os').cpus().length} cpus, kernel ${require('os').release()}`);
   await sideBySide();
-  if (SUSTAINED > 0) await sustained();
+  if (SUSTAINED > 0) {
+    await sustained('spawnIsolated defaults', isolated({}));
+    await sustained('pool.spawn, pool of 4, refilled in the background', pooled);
+  }
+  await poolMemory();
+  await pool.close();
   if (RSS_SPAWNS > 0) await rss();
   if (!rootless && process.env.BENCH_NO_ROOTLESS !== '1') {
     // The same rows for an unprivileged caller (a user namespace is added), in their own run.

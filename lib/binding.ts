@@ -32,7 +32,9 @@ export interface NativeOp {
 
 /** An existing namespace to join: an fd the parent opened, and its CLONE_NEW* type. */
 export interface NativeJoin {
+  /** An fd of the namespace file, opened by the parent. */
   fd: number;
+  /** Its CLONE_NEW* type, as NS_GET_NSTYPE said. */
   nstype: number;
 }
 
@@ -52,6 +54,7 @@ export interface NativePlan {
   unshareFlags: number;
   /** Written to /proc/PID/uid_map: one "inside outside count" line; with gidMap, or neither. */
   uidMap?: string;
+  /** Written to /proc/PID/gid_map, as uidMap. */
   gidMap?: string;
   /** Write "deny" to /proc/PID/setgroups before gid_map (what an unprivileged caller must do). */
   denySetgroups: boolean;
@@ -61,7 +64,9 @@ export interface NativePlan {
   setIdentity: boolean;
   /** With setIdentity, setgroups([]) first: 0 keep the groups, 1 drop them or fail, 2 drop them where the namespace allows (a joined one may deny setgroups). */
   clearGroups: 0 | 1 | 2;
+  /** The uid inside, with setIdentity. */
   uid: number;
+  /** The gid inside, with setIdentity. */
   gid: number;
   /** mount(NULL, "/", NULL, flags) in the new mount namespace first: MS_REC|MS_PRIVATE &c.; 0 leaves it. */
   propagation: number;
@@ -82,6 +87,7 @@ export interface NativePlan {
   lockGidMap?: string;
   /** sethostname / setdomainname inside the new UTS namespace. */
   hostname?: string;
+  /** setdomainname inside the new UTS namespace. */
   domainname?: string;
   /** A fresh proc on /proc, made private first. */
   mountProc: boolean;
@@ -89,8 +95,11 @@ export interface NativePlan {
   loopbackUp: boolean;
   /** unshare(CLONE_NEWTIME) and write these offsets ('' for none); absent: no time namespace. */
   timeOffsets?: string;
+  /** setsid() before exec. */
   newSession: boolean;
+  /** PR_SET_NO_NEW_PRIVS before exec. */
   noNewPrivs: boolean;
+  /** PR_SET_PDEATHSIG(SIGKILL), tied to a thread that lives as long as the process. */
   dieWithParent: boolean;
   /** chdir() there, as the program's identity. */
   cwd?: string;
@@ -98,7 +107,9 @@ export interface NativePlan {
   stdio: number[];
   /** execvp's PATH candidates, tried in order. */
   execPaths: string[];
+  /** The program's argv, argv[0] included. */
   argv: string[];
+  /** The program's whole environment, "KEY=value" each. */
   envp: string[];
   /** nsjs-init, when the program runs under it. */
   initPath?: string;
@@ -134,6 +145,16 @@ export interface NativeExitWatcherConstructor {
   ): NativeExitWatcher;
 }
 
+export interface NativeRecordWatcher {
+  ref(): void;
+  unref(): void;
+}
+
+export interface NativeRecordWatcherConstructor {
+  /** Watches a pooled set's socket (and owns it): onExit(wait status), or -1 when it closed without one. */
+  new (fd: number, onExit: (status: number) => void): NativeRecordWatcher;
+}
+
 export interface NativeConstants {
   CLONE_NEWNS: number;
   CLONE_NEWUTS: number;
@@ -157,12 +178,27 @@ export interface NativeBinding {
   nsType(fd: number): number;
   sethostname(name: Buffer): void;
   setdomainname(name: Buffer): void;
-  /** makePrivate: make the target's mount (recursively) private first; false: it is no mount point, nothing was mounted. */
-  mountProc(target: string, makePrivate: boolean): boolean;
+  /** true: mounted (a mount point made private first); false: a directory in a shared mount, or that cannot be told: nothing mounted. */
+  mountProc(target: string): boolean;
+  /** Bind-mounts the namespace file `fd` at `target` (which must exist). */
+  bindNamespace(fd: number, target: string): void;
+  /** umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
+  unmount(target: string): void;
+  /** The inode of the user namespace that owns the namespace `fd` (NS_GET_USERNS). */
+  nsOwner(fd: number): number;
+  /** Sends a pooled spawn's request with its fds 0-2 to a ready set's holder; returns the program's pid inside (blocks until the holder answers). */
+  poolStart(sock: number, request: Buffer, fds: [number, number, number]): number;
+  /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC). */
+  seqpacketPair(): [number, number];
   socketpair(): [number, number];
   closeFd(fd: number): void;
+  /** The Landlock ABI version, or a negative errno (-EOPNOTSUPP: disabled, -ENOSYS: absent). */
+  landlockAbi(): number;
   spawn(plan: NativePlan): NativeSpawnResult;
+  /** The same clone off the event loop (a pool's refills); the plan's fds must stay open until the callback. */
+  spawnAsync(plan: NativePlan, callback: (err: Error | null, result?: NativeSpawnResult) => void): void;
   ExitWatcher: NativeExitWatcherConstructor;
+  RecordWatcher: NativeRecordWatcherConstructor;
   constants: NativeConstants;
 }
 
@@ -171,7 +207,7 @@ const packageRoot = path.join(__dirname, '..');
 // node-gyp-build picks prebuilds/<platform>-<arch>/ or build/Release/.
 const loader = require('node-gyp-build') as { (dir: string): unknown; resolve(dir: string): string };
 
-let addonPath: string | undefined;
+let resolvedPath: string | undefined;
 let loaded: NativeBinding | undefined;
 
 /**
@@ -181,13 +217,19 @@ let loaded: NativeBinding | undefined;
 export function binding(): NativeBinding {
   if (loaded === undefined) {
     try {
-      addonPath = loader.resolve(packageRoot);
+      resolvedPath = loader.resolve(packageRoot);
       loaded = loader(packageRoot) as NativeBinding;
     } catch (e) {
-      throw noBinaryError(packageRoot, addonPath, e);
+      throw noBinaryError(packageRoot, resolvedPath, e);
     }
   }
   return loaded;
+}
+
+/** The file the addon was loaded from (a prebuild or build/Release); loads it first. */
+export function addonPath(): string {
+  binding();
+  return resolvedPath as string;
 }
 
 let initPath: string | null | undefined;
@@ -195,8 +237,7 @@ let initPath: string | null | undefined;
 /** nsjs-init ships beside the addon it was built with; looked up once, off the spawn path. */
 export function initExecutablePath(): string | undefined {
   if (initPath === undefined) {
-    binding();
-    const candidate = path.join(path.dirname(addonPath as string), 'nsjs-init');
+    const candidate = path.join(path.dirname(addonPath()), 'nsjs-init');
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
       initPath = candidate;

@@ -32,6 +32,8 @@ export const ErrorCodes = Object.freeze({
   INIT_FAILED: 'ERR_NSJS_INIT_FAILED',
   /** No native binary fits this machine and none was built from source: `hint` says what to install. */
   NO_BINARY: 'ERR_NSJS_NO_BINARY',
+  /** A namespace set was used after close() (or after its holder died). */
+  SET_CLOSED: 'ERR_NSJS_SET_CLOSED',
   /** The `signal` option aborted the process. */
   ABORTED: 'ABORT_ERR',
 });
@@ -188,6 +190,11 @@ export function outOfRange(name: string, range: string, value: unknown): RangeEr
     new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${describe(value)}`),
     'ERR_OUT_OF_RANGE',
   );
+}
+
+/** @internal ERR_CHILD_PROCESS_STDIO_MAXBUFFER, as child_process.exec rejects when output passes `maxBuffer`. */
+export function maxBufferExceeded(stream: 'stdout' | 'stderr'): RangeError & { code: string } {
+  return withCode(new RangeError(`${stream} maxBuffer length exceeded`), 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER');
 }
 
 /** @internal ERR_UNKNOWN_SIGNAL, as child_process throws it for a signal it does not know. */

@@ -62,11 +62,16 @@ export interface HostVerdict {
   reason: string;
 }
 
-/** Decides with every reliable signal there is, in order; see docs/in-process.md. */
+/** Decides with every reliable signal there is, in order (docs/in-process.md): the initial namespace's fixed inode, namespaces made here, PID 1's link, mount ids. */
 export function hostNamespaceVerdict(type: NamespaceName): HostVerdict {
   const proc = NAMESPACES[type].procName;
   const mine = inodeOf(`/proc/thread-self/ns/${proc}`);
   if (mine === undefined) return { inHost: undefined, reason: `/proc/thread-self/ns/${proc} is not readable` };
+  // The initial namespace is the host's whatever PID 1 of this /proc is in.
+  if (INITIAL_INODES[type] === mine) return { inHost: true, reason: `it is the initial ${type} namespace` };
+  // Before PID 1's link: when this very process is PID 1 (node as a
+  // container's init), its main thread is PID 1 and would match itself.
+  if (madeHere.has(`${type}:${mine}`)) return { inHost: false, reason: 'unshare() made it in this process' };
   let pid1Problem: string;
   try {
     const m = /\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/1/ns/${proc}`));
@@ -75,8 +80,6 @@ export function hostNamespaceVerdict(type: NamespaceName): HostVerdict {
   } catch (e) {
     pid1Problem = `/proc/1/ns/${proc} is not readable (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
   }
-  if (INITIAL_INODES[type] === mine) return { inHost: true, reason: `it is the initial ${type} namespace` };
-  if (madeHere.has(`${type}:${mine}`)) return { inHost: false, reason: 'unshare() made it in this process' };
   if (type === 'mount') {
     const pid1 = mountIds('/proc/1/mountinfo');
     const own = mountIds('/proc/thread-self/mountinfo');

@@ -6,14 +6,18 @@
  * - {@link clone} is the primitive under it.
  * - {@link unshare}, {@link setns}, {@link sethostname}, {@link setdomainname}
  *   and {@link mountProc} act on the calling thread.
- * - {@link namespaceIds} and {@link nsPids} inspect.
+ * - {@link createNamespaces} makes namespaces that outlive one program (a {@link NamespaceSet});
+ *   {@link createPool} keeps sets ready for many short sandboxes.
+ * - {@link namespaceIds}, {@link nsPids} and {@link listNamespaces} inspect.
+ * - {@link probe} says what this host allows; {@link explain} shows a sandbox as unshare and bwrap lines.
  * @module nsjs
  */
-export { spawnIsolated, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
+export { spawnIsolated, type OutputOf, type SpawnIsolatedOptions } from './spawn/spawn-isolated';
+export type { OutputEncoding } from './spawn/options/output';
 export { IsolatedProcess, type IsolatedResult } from './spawn/isolated-process';
 export type { StdioOption, StdioSlot } from './spawn/stdio';
 export type { IsolationOptions } from './spawn/options';
-export { DEFAULT_NAMESPACES, type JoinTarget, type NamespaceOptions } from './spawn/options/namespaces';
+export { DEFAULT_NAMESPACES, type JoinTarget, type NamespaceOptions, type ProcessTarget } from './spawn/options/namespaces';
 export type { IdentityOptions, UserMapping } from './spawn/options/identity';
 export type { UtsOptions } from './spawn/options/uts';
 export type {
@@ -36,6 +40,15 @@ export type { TimeOffsets, TimeOptions } from './spawn/options/time';
 export type { LifecycleOptions, SpawnLifecycleOptions } from './spawn/options/lifecycle';
 export type { ExecOptions } from './spawn/options/exec';
 export { clone, type CloneOptions } from './clone';
+export {
+  createNamespaces,
+  NamespaceSet,
+  type CreateNamespacesOptions,
+  type PersistOptions,
+  type SetSpawnOptions,
+} from './sets/namespace-set';
+export { createPool, Pool, type PoolOptions, type PoolSpawnOptions } from './pool/pool';
+export { listNamespaces, type ListNamespacesOptions, type NamespaceInfo, type NsjsOwner, type NsPid } from './sets/list';
 export { ClonedProcess, type ExitStatus } from './spawn/cloned-process';
 export { unshare, type Propagation, type UnshareOptions } from './unshare';
 export { setns, type SetnsOptions, type SetnsTarget } from './setns';
@@ -44,6 +57,22 @@ export { mountProc } from './mount-proc';
 export { namespaceIds, nsPids, type NamespaceId, type NamespaceIds } from './inspect';
 export { NamespaceError, ErrorCodes, type NamespaceErrorFields } from './errors';
 export { SETUP_STEPS, type SetupStep } from './steps';
+export {
+  probe,
+  type ProbeResult,
+  type ProbeFact,
+  type CgroupFacts,
+  type UserNamespaceSettings,
+  type UserNamespaceFact,
+  type LandlockFact,
+  type SubordinateIdsFact,
+  type SubordinateRange,
+  type BinaryFact,
+  type HostFacts,
+} from './probe';
+export { explain, type Explanation, type Equivalent, type ExplainedJoin } from './explain';
+export type { PlanWithoutFds } from './spawn/plan';
+export type { NativePlan, NativeOp, NativeJoin } from './binding';
 export {
   CLONE_NEWCGROUP,
   CLONE_NEWIPC,

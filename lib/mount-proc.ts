@@ -7,14 +7,15 @@ import * as fs from 'node:fs';
 import { binding } from './binding';
 import { callNative, ErrorCodes, fromFsError, libraryError } from './errors';
 import { refuseInHostNamespace } from './host-namespace';
-import { containingMount } from './mountinfo';
 import type { HostNamespaceOptions } from './hostname';
 import { validateString } from './validate';
 
 /**
  * Mounts a fresh procfs on `target` (nosuid, nodev, noexec), as
- * `unshare --mount-proc` does: after joining or creating a PID namespace, it
- * makes /proc show that namespace's processes.
+ * `unshare --mount-proc` does. A procfs shows the PID namespace the calling
+ * thread is in itself; an in-process `unshare('pid')` or `setns` into one
+ * changes only where children go, so this /proc still shows the caller's
+ * (a child started afterwards, which is in the new one, would mount its own).
  *
  * Refused while the calling thread is in the host's mount namespace, or when
  * nsjs cannot tell (unless `allowHostNamespace`), and when `target` is a
@@ -44,36 +45,10 @@ export function mountProc(target = '/proc', options?: HostNamespaceOptions): voi
     });
   }
   const native = binding();
-  // A mount point is made private first; only a plain directory needs the mountinfo check.
-  if (callNative(() => native.mountProc(target, true), { path: target })) return;
-  refuseSharedParent(target);
-  callNative(() => native.mountProc(target, false), { path: target });
-}
-
-/**
- * A proc mounted on a plain directory joins the mount that directory lies
- * in: refused when that mount is shared, whose new mounts propagate to its
- * peers (possibly the host's), or when nsjs cannot tell (fail closed).
- */
-function refuseSharedParent(target: string): void {
-  let real: string;
-  try {
-    real = fs.realpathSync(target);
-  } catch (e) {
-    throw fromFsError(e);
-  }
-  const where = containingMount(real);
-  if (where === undefined) {
-    throw libraryError(ErrorCodes.SHARED_MOUNT, `Refusing to mount proc on '${target}': /proc/thread-self/mountinfo is not readable, so nsjs cannot tell whether the mount would propagate out of this namespace.`, {
-      syscall: 'mount',
-      path: target,
-    });
-  }
-  if (where.shared) {
-    throw libraryError(
-      ErrorCodes.SHARED_MOUNT,
-      `Refusing to mount proc on '${target}': it lies in the shared mount '${where.mountPoint}', whose new mounts propagate to its peers, possibly in the host's namespace. Make it private first (unshare('mount') does, with its default propagation 'private').`,
-      { syscall: 'mount', path: target },
-    );
-  }
+  if (callNative(() => native.mountProc(target), { path: target })) return;
+  throw libraryError(
+    ErrorCodes.SHARED_MOUNT,
+    `Refusing to mount proc on '${target}': it is no mount point, and the mount it lies in is shared (its new mounts propagate to peers, possibly the host's), or nsjs cannot tell. Make it private first (unshare('mount') does, with its default propagation 'private'), or mount on a mount point.`,
+    { syscall: 'mount', path: target },
+  );
 }

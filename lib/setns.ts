@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 
 import { binding } from './binding';
-import { callNative, ErrorCodes, fromFsError, fromNative, invalidArgValue, libraryError, systemError } from './errors';
+import { openNamespaceFile } from './ns-file';
+import { callNative, ErrorCodes, fromNative, invalidArgValue, libraryError, systemError } from './errors';
 import { NAMESPACES, nameFromType, type NamespaceName } from './namespaces';
 import { optionsObject, validateBoolean, validateFd, validateNamespaceName, validateObject, validateString } from './validate';
 
@@ -92,11 +93,7 @@ export function setns(target: SetnsTarget, namespace?: NamespaceName, options?: 
   if (path === undefined) {
     fd = target as number;
   } else {
-    try {
-      fd = fs.openSync(path, fs.constants.O_RDONLY /* libuv adds O_CLOEXEC */);
-    } catch (e) {
-      throw fromFsError(e);
-    }
+    fd = openNamespaceFile(path);
   }
   try {
     if (type === undefined) {

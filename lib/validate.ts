@@ -57,6 +57,13 @@ export function validateNamespaceList(value: unknown, name: string): asserts val
   value.forEach((v, i) => validateNamespaceName(v, `${name}[${i}]`));
 }
 
+/** A snapshot of a namespace list (see {@link snapshotArray}), validated. */
+export function namespaceList(value: unknown, name: string): NamespaceName[] {
+  const list = snapshotArray(value, name);
+  list.forEach((v, i) => validateNamespaceName(v, `${name}[${i}]`));
+  return list as NamespaceName[];
+}
+
 /** A hostname or domain name: at most 64 bytes of UTF-8, no NUL. Returns its bytes. */
 export function validateUtsName(value: unknown, name: string): Buffer {
   validateString(value, name);
@@ -67,9 +74,36 @@ export function validateUtsName(value: unknown, name: string): Buffer {
   return bytes;
 }
 
-/** Optional object argument: undefined gives {}, anything but a plain object throws. */
-export function optionsObject(value: unknown, name = 'options'): Record<string, unknown> {
-  if (value === undefined) return {};
+/**
+ * An options object as nsjs reads it: a snapshot of its own data properties,
+ * taken once, with no prototype. Inherited values (a polluted
+ * Object.prototype) are never read, each value is read exactly once (a getter
+ * cannot answer differently to two checks), and accessors are refused.
+ */
+export function snapshotObject(value: unknown, name: string): Record<string, unknown> {
   validateObject(value, name);
-  return value;
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
+    if (!d.enumerable) continue;
+    if (!('value' in d)) throw invalidArgValue(`${name}.${key}`, undefined, 'must be a data property (nsjs reads options once and never calls a getter)');
+    copy[key] = d.value;
+  }
+  return copy;
+}
+
+/**
+ * A snapshot of an array's elements by index, into a plain Array: a
+ * subclass's iterator, methods and species are never used.
+ */
+export function snapshotArray(value: unknown, name: string): unknown[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+  const out: unknown[] = [];
+  for (let i = 0; i < value.length; i++) out.push((value as unknown[])[i]);
+  return out;
+}
+
+/** Optional options argument: undefined gives an empty snapshot; see {@link snapshotObject}. */
+export function optionsObject(value: unknown, name = 'options'): Record<string, unknown> {
+  if (value === undefined) return Object.create(null) as Record<string, unknown>;
+  return snapshotObject(value, name);
 }

@@ -109,20 +109,72 @@ Napi::Value Setdomainname(const Napi::CallbackInfo &info) {
   return Check(info.Env(), nsjs_setdomainname(name.data(), name.size(), &e), e);
 }
 
-bool GetBool(const Napi::CallbackInfo &info, size_t i, bool *out) {
-  if (info.Length() <= i || !info[i].IsBoolean()) return Fail(info.Env(), "expected a boolean argument");
-  *out = info[i].As<Napi::Boolean>().Value();
-  return true;
-}
-
 Napi::Value MountProc(const Napi::CallbackInfo &info) {
   std::string target;
-  bool make_private = false;
-  if (!GetPath(info, 0, &target) || !GetBool(info, 1, &make_private)) return info.Env().Undefined();
+  if (!GetPath(info, 0, &target)) return info.Env().Undefined();
   nsjs_error e{};
-  int rc = nsjs_mount_proc(target.c_str(), make_private ? 1 : 0, &e);
+  int rc = nsjs_mount_proc(target.c_str(), &e);
   if (rc < 0) return Check(info.Env(), rc, e);
   return Napi::Boolean::New(info.Env(), rc == 0);
+}
+
+Napi::Value BindNamespace(const Napi::CallbackInfo &info) {
+  int fd = -1;
+  std::string target;
+  if (!GetInt(info, 0, &fd) || !GetPath(info, 1, &target)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_bind_ns(fd, target.c_str(), &e), e);
+}
+
+Napi::Value Unmount(const Napi::CallbackInfo &info) {
+  std::string target;
+  if (!GetPath(info, 0, &target)) return info.Env().Undefined();
+  nsjs_error e{};
+  return Check(info.Env(), nsjs_unmount(target.c_str(), &e), e);
+}
+
+Napi::Value NsOwner(const Napi::CallbackInfo &info) {
+  int fd = -1;
+  if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
+  nsjs_error e{};
+  unsigned long long inode = 0;
+  if (nsjs_ns_owner(fd, &inode, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), static_cast<double>(inode));
+}
+
+// A pooled spawn: poolStart(sock, request, [fd0, fd1, fd2]) -> the program's pid inside.
+Napi::Value PoolStart(const Napi::CallbackInfo &info) {
+  int sock = -1;
+  std::string req;
+  if (!GetInt(info, 0, &sock) || !GetBytes(info, 1, &req)) return info.Env().Undefined();
+  if (info.Length() < 3 || !info[2].IsArray() || info[2].As<Napi::Array>().Length() != 3) {
+    Fail(info.Env(), "expected three fds");
+    return info.Env().Undefined();
+  }
+  int fds[3];
+  Napi::Array a = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < 3; i++) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsNumber()) {
+      Fail(info.Env(), "expected three fds");
+      return info.Env().Undefined();
+    }
+    fds[i] = v.As<Napi::Number>().Int32Value();
+  }
+  nsjs_error e{};
+  int ns_pid = 0;
+  if (nsjs_pool_start(sock, req.data(), req.size(), fds, &ns_pid, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), ns_pid);
+}
+
+Napi::Value SeqpacketPair(const Napi::CallbackInfo &info) {
+  int fds[2];
+  nsjs_error e{};
+  if (nsjs_seqpacket_pair(fds, &e) < 0) return Check(info.Env(), -1, e);
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
 }
 
 // The stdio channel of a 'pipe' slot: a UNIX socketpair, as libuv makes for child_process.
@@ -136,6 +188,13 @@ Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   a.Set(0u, fds[0]);
   a.Set(1u, fds[1]);
   return a;
+}
+
+// The Landlock ABI version (landlock_create_ruleset with the VERSION flag),
+// or -errno: EOPNOTSUPP when Landlock is built but disabled, ENOSYS when absent.
+Napi::Value LandlockAbi(const Napi::CallbackInfo &info) {
+  long abi = syscall(444 /* landlock_create_ruleset, the same on x86_64 and arm64 */, nullptr, 0, 1U << 0);
+  return Napi::Number::New(info.Env(), abi >= 0 ? static_cast<double>(abi) : -static_cast<double>(errno));
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo &info) {
@@ -178,7 +237,11 @@ const char *const kPlanKeys[] = {
   "lockUidMap", "lockGidMap"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
-  Napi::Array names = o.GetPropertyNames();
+  napi_value raw;
+  if (napi_get_all_property_names(o.Env(), o, napi_key_own_only, static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+                                  napi_key_numbers_to_strings, &raw) != napi_ok)
+    return Fail(o.Env(), "cannot list the plan's keys");
+  Napi::Array names(o.Env(), raw);
   for (uint32_t i = 0; i < names.Length(); i++) {
     std::string name = names.Get(i).As<Napi::String>().Utf8Value();
     bool known = false;
@@ -188,8 +251,14 @@ bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char
   return true;
 }
 
+// A plan key's value, own properties only: a polluted Object.prototype must
+// never supply a field (e.g. initPath) the plan left out.
+Napi::Value Own(Napi::Object o, const char *key) {
+  return o.HasOwnProperty(key) ? o.Get(key) : o.Env().Undefined();
+}
+
 bool ReadString(Napi::Object o, const char *key, std::string *out, bool *present) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   *present = !v.IsUndefined();
   if (!*present) return true;
   if (!v.IsString()) return Fail(o.Env(), "plan field must be a string");
@@ -199,7 +268,7 @@ bool ReadString(Napi::Object o, const char *key, std::string *out, bool *present
 }
 
 bool ReadStrings(Napi::Object o, const char *key, std::vector<std::string> *out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsArray()) return Fail(o.Env(), "plan field must be an array of strings");
   Napi::Array a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
@@ -218,7 +287,7 @@ bool FailKey(Napi::Env env, const char *key, const char *what) {
 }
 
 bool ReadInt(Napi::Object o, const char *key, int *out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsNumber()) return FailKey(o.Env(), key, "a 32-bit integer");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != static_cast<int>(d))
@@ -228,7 +297,7 @@ bool ReadInt(Napi::Object o, const char *key, int *out) {
 }
 
 bool ReadId(Napi::Object o, const char *key, unsigned *out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsNumber()) return FailKey(o.Env(), key, "an id (0 .. 2^32-2)");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0 && d <= 4294967294.0) || d != static_cast<double>(static_cast<unsigned>(d)))
@@ -238,7 +307,7 @@ bool ReadId(Napi::Object o, const char *key, unsigned *out) {
 }
 
 bool ReadBool(Napi::Object o, const char *key, int *out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsBoolean()) return FailKey(o.Env(), key, "a boolean");
   *out = v.As<Napi::Boolean>().Value() ? 1 : 0;
   return true;
@@ -313,7 +382,7 @@ const int kNamespaceBits =
 
 // joins: [{ fd, nstype }] — nstype one CLONE_NEW* bit (CLONE_NEWTIME too).
 bool ReadJoins(Napi::Object o, PlanStorage *st) {
-  Napi::Value v = o.Get("joins");
+  Napi::Value v = Own(o, "joins");
   if (!v.IsArray()) return FailKey(o.Env(), "joins", "an array of { fd, nstype }");
   Napi::Array a = v.As<Napi::Array>();
   const char *const keys[] = {"fd", "nstype"};
@@ -337,7 +406,7 @@ bool TargetOk(const std::string &t) { return !t.empty() && t[0] == '/' && t.size
 
 // params: [[key, value | null], ...] — fsconfig strings (null: a flag).
 bool ReadParams(Napi::Object op, OpStorage *strings) {
-  Napi::Value v = op.Get("params");
+  Napi::Value v = Own(op, "params");
   if (!v.IsArray()) return FailKey(op.Env(), "ops[i].params", "an array of [key, value | null]");
   Napi::Array a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
@@ -357,7 +426,7 @@ bool ReadParams(Napi::Object op, OpStorage *strings) {
 
 // ops: [{ kind, target, source?, params, data?, mode, readonly, optional, tmpUpper }]
 bool ReadOps(Napi::Object o, PlanStorage *st) {
-  Napi::Value v = o.Get("ops");
+  Napi::Value v = Own(o, "ops");
   if (!v.IsArray()) return FailKey(o.Env(), "ops", "an array of ops");
   Napi::Array a = v.As<Napi::Array>();
   const char *const keys[] = {"kind", "target", "source", "params", "data", "mode", "readonly", "optional", "tmpUpper"};
@@ -376,7 +445,7 @@ bool ReadOps(Napi::Object o, PlanStorage *st) {
         !ReadInt(op, "mode", &mode) || !ReadBool(op, "readonly", &readonly) || !ReadBool(op, "optional", &optional) ||
         !ReadBool(op, "tmpUpper", &tmp_upper))
       return false;
-    Napi::Value data = op.Get("data");
+    Napi::Value data = Own(op, "data");
     bool has_data = !data.IsUndefined();
     if (has_data && !data.IsBuffer()) return FailKey(o.Env(), "ops[i].data", "a Buffer");
     if (has_data) strings.data.assign(data.As<Napi::Buffer<char>>().Data(), data.As<Napi::Buffer<char>>().Length());
@@ -459,7 +528,7 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
     return Fail(o.Env(), "setIdentity is only for a new or joined user namespace");
   if (st->exec_paths.empty() || st->argv.empty()) return Fail(o.Env(), "execPaths and argv must not be empty");
 
-  Napi::Value stdio = o.Get("stdio");
+  Napi::Value stdio = Own(o, "stdio");
   if (!stdio.IsArray()) return Fail(o.Env(), "plan.stdio must be an array of fds");
   Napi::Array sa = stdio.As<Napi::Array>();
   for (uint32_t i = 0; i < sa.Length(); i++) {
@@ -535,6 +604,54 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// spawnAsync(plan, cb(err, result)): the same clone, off the event loop (a
+// threadpool thread hands it to the spawner thread when dieWithParent, so
+// the parent-death signal is tied to a thread that lives as long as the
+// process). For a pool's refills, which need no answer at once.
+class SpawnWorker : public Napi::AsyncWorker {
+ public:
+  explicit SpawnWorker(Napi::Function cb) : Napi::AsyncWorker(cb, "nsjs.spawnAsync") {}
+  PlanStorage st;
+  nsjs_plan plan{};
+
+  void Execute() override { rc_ = nsjs_spawn(&plan, &r_, &e_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (rc_ < 0) {
+      Callback().Call({MakeNativeError(env, e_).Value(), env.Undefined()});
+      return;
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("pid", r_.pid);
+    out.Set("pidfd", r_.pidfd);
+    out.Set("statusFd", r_.status_fd);
+    out.Set("nsPid", r_.ns_pid);
+    Callback().Call({env.Null(), out});
+  }
+
+ private:
+  int rc_ = -1;
+  nsjs_spawn_result r_{};
+  nsjs_error e_{};
+};
+
+Napi::Value SpawnAsync(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    Fail(env, "expected a plan object and a callback");
+    return env.Undefined();
+  }
+  auto *w = new SpawnWorker(info[1].As<Napi::Function>());
+  if (!ReadPlan(info[0].As<Napi::Object>(), &w->st, &w->plan)) {
+    delete w;
+    return env.Undefined();
+  }
+  w->Queue();
+  return env.Undefined();
+}
+
 Napi::Object Constants(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
   c.Set("CLONE_NEWNS", static_cast<int>(CLONE_NEWNS));
@@ -571,11 +688,19 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("sethostname", Napi::Function::New(env, Sethostname, "sethostname"));
   exports.Set("setdomainname", Napi::Function::New(env, Setdomainname, "setdomainname"));
   exports.Set("mountProc", Napi::Function::New(env, MountProc, "mountProc"));
+  exports.Set("bindNamespace", Napi::Function::New(env, BindNamespace, "bindNamespace"));
+  exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
+  exports.Set("nsOwner", Napi::Function::New(env, NsOwner, "nsOwner"));
+  exports.Set("poolStart", Napi::Function::New(env, PoolStart, "poolStart"));
+  exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair, "seqpacketPair"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync, "spawnAsync"));
   exports.Set("constants", Constants(env));
   InitExitWatcher(env, exports);
+  InitRecordWatcher(env, exports);
   return exports;
 }
 

@@ -52,7 +52,10 @@ if [ "$host_root" = yes ]; then
   for entry in "$repo"/node_modules/* "$repo"/node_modules/.bin; do ln -s "$entry" "$san/node_modules/"; done
   rm "$san/node_modules/node-addon-api"
   cp -a "$repo/node_modules/node-addon-api" "$san/node_modules/"
+  # Node's headers: npm's nodedir when it names one, else node-gyp's own cache.
   nodedir=$(npm config get nodedir 2>/dev/null || true)
+  [ -n "$nodedir" ] && [ -d "$nodedir/include/node" ] || nodedir=''
+
   if (cd "$san" && node node_modules/node-gyp/bin/node-gyp.js rebuild --nsjs_sanitize=1 ${nodedir:+--nodedir="$nodedir"} >"$scratch/sanitize-build.log" 2>&1) &&
      [ "$(nm -D "$san/build/Release/nsjs.node" | grep -c __asan_report)" -gt 0 ]; then
     preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"

@@ -6,8 +6,9 @@
  */
 import * as fs from 'node:fs';
 
-import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin } from '../binding';
-import { ErrorCodes, fromFsError, fromNative, libraryError, systemError } from '../errors';
+import { binding, initExecutablePath, type NativeExitWatcher, type NativeJoin, type NativePlan, type NativeSpawnResult } from '../binding';
+import { ErrorCodes, fromNative, libraryError, systemError } from '../errors';
+import { openNamespaceFile } from '../ns-file';
 import { nsPids } from '../inspect';
 import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
 import { killArgument, signalName } from '../signals';
@@ -24,7 +25,12 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
-/** One program started by {@link clone}, watched and reaped through its pidfd. */
+/**
+ * A process started by {@link clone}. Its exit is watched on the event loop
+ * through its pidfd, and it is reaped by nsjs (never by `waitpid(-1)`, so
+ * `child_process` keeps working beside it). `namespaces` lists the types
+ * created for it; {@link IsolatedProcess.namespaces} gives their ids.
+ */
 export class ClonedProcess {
   /** The host pid of the cloned child (nsjs-init, when there is one). */
   readonly pid: number;
@@ -109,11 +115,7 @@ function openJoins(n: NormalizedIsolation, opened: number[]): NativeJoin[] {
     const path = typeof target === 'string' ? target : undefined;
     let fd = target as number;
     if (path !== undefined) {
-      try {
-        fd = fs.openSync(path, fs.constants.O_RDONLY /* libuv adds O_CLOEXEC */);
-      } catch (e) {
-        throw fromFsError(e);
-      }
+      fd = openNamespaceFile(path, `join.${type}`);
       opened.push(fd);
     }
     let actual: number;
@@ -131,8 +133,18 @@ function openJoins(n: NormalizedIsolation, opened: number[]): NativeJoin[] {
   });
 }
 
-/** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
-export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
+/** The pid inside a joined PID namespace of a program nsjs-init reported by its outside pid. */
+function nsPidInside(outside: number): number {
+  try {
+    return nsPids(outside).at(-1) ?? outside;
+  } catch {
+    // A short program may be gone, and reaped by nsjs-init, before its status is read: its pid inside is lost with it.
+    return outside;
+  }
+}
+
+/** The native plan of `n`, with the join targets opened: `close()` them once the clone returned. */
+function preparePlan(n: NormalizedIsolation, stdio: number[]): { plan: NativePlan; initPath: string | undefined; close(): void } {
   let initPath: string | undefined;
   if (n.lifecycle.init) {
     initPath = initExecutablePath();
@@ -141,19 +153,47 @@ export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProc
     }
   }
   const opened: number[] = [];
+  const close = () => opened.splice(0).forEach((fd) => fs.closeSync(fd));
   try {
-    const plan = buildPlan(n, openJoins(n, opened));
-    const native = binding();
-    let spawned;
-    try {
-      spawned = native.spawn({ ...plan, stdio, ...(initPath !== undefined ? { initPath } : {}) });
-    } catch (e) {
-      throw spawnError(e, n, initPath);
-    }
-    // In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view.
-    if (n.namespaces.joined.some((j) => j.type === 'pid')) spawned = { ...spawned, nsPid: nsPids(spawned.nsPid).at(-1) ?? spawned.nsPid };
-    return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init });
-  } finally {
-    for (const fd of opened) fs.closeSync(fd);
+    const plan = { ...buildPlan(n, openJoins(n, opened)), stdio, ...(initPath !== undefined ? { initPath } : {}) };
+    return { plan, initPath, close };
+  } catch (e) {
+    close();
+    throw e;
   }
+}
+
+/** In a joined PID namespace nsjs-init stays outside: it reports the program's pid in its own view. */
+function finishSpawn(n: NormalizedIsolation, spawned: NativeSpawnResult): NativeSpawnResult {
+  return n.namespaces.joined.some((j) => j.type === 'pid') ? { ...spawned, nsPid: nsPidInside(spawned.nsPid) } : spawned;
+}
+
+/** @internal Clones the child of a normalized plan on the given child-side stdio fds: the addon's result, not yet watched. */
+export function spawnNative(n: NormalizedIsolation, stdio: number[]): NativeSpawnResult {
+  const { plan, initPath, close } = preparePlan(n, stdio);
+  try {
+    return finishSpawn(n, binding().spawn(plan));
+  } catch (e) {
+    throw spawnError(e, n, initPath);
+  } finally {
+    close();
+  }
+}
+
+/** @internal spawnNative off the event loop; `stdio` must stay open until it settles. */
+export function spawnNativeAsync(n: NormalizedIsolation, stdio: number[]): Promise<NativeSpawnResult> {
+  const { plan, initPath, close } = preparePlan(n, stdio);
+  return new Promise((resolve, reject) => {
+    binding().spawnAsync(plan, (err, spawned) => {
+      close();
+      if (err) reject(spawnError(err, n, initPath));
+      else resolve(finishSpawn(n, spawned as NativeSpawnResult));
+    });
+  });
+}
+
+/** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
+export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
+  const spawned = spawnNative(n, stdio);
+  return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init });
 }

@@ -7,18 +7,20 @@ import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
+import { maxBufferExceeded } from '../errors';
 import type { ClonedProcess, ExitStatus } from './cloned-process';
 import { readNamespaceIds, type NamespaceIds } from '../inspect';
 import { killArgument } from '../signals';
+import { DEFAULT_MAX_BUFFER, type OutputOptions } from './options/output';
 
-/** What {@link IsolatedProcess.result} resolves to. */
-export interface IsolatedResult extends ExitStatus {
+/** What {@link IsolatedProcess.result} resolves to; `Output` is a Buffer with `encoding: 'buffer'`. */
+export interface IsolatedResult<Output extends string | Buffer = string> extends ExitStatus {
   /** The host pid. */
   pid: number;
-  /** Everything the program wrote to stdout, when stdout was piped. */
-  stdout?: string;
-  /** Everything the program wrote to stderr, when stderr was piped. */
-  stderr?: string;
+  /** Everything the program wrote to stdout, when stdout was piped, decoded with `encoding`. */
+  stdout?: Output;
+  /** Everything the program wrote to stderr, when stderr was piped, decoded with `encoding`. */
+  stderr?: Output;
   /** From spawn to exit, in milliseconds. */
   durationMs: number;
 }
@@ -33,9 +35,10 @@ export interface IsolatedResult extends ExitStatus {
  * `step`), never an `'exit'` with a made-up code, and leaves no process behind.
  *
  * `await child.result` gives `{ exitCode, signal, stdout, stderr, durationMs }`;
- * `await using child = spawnIsolated(…)` kills the sandbox at scope exit.
+ * `await using child = spawnIsolated(…)` kills the sandbox at scope exit (that
+ * syntax needs Node 24+ in JavaScript, or TypeScript 5.2+ and Node 18.18+/20.4+).
  */
-export class IsolatedProcess extends EventEmitter {
+export class IsolatedProcess<Output extends string | Buffer = string> extends EventEmitter {
   /** The host pid (of nsjs-init when there is one); undefined if the spawn failed. */
   pid: number | undefined;
   /** The program's pid inside its PID namespace: 1 without init, 2 with it. */
@@ -67,13 +70,22 @@ export class IsolatedProcess extends EventEmitter {
   #exited = false;
   #closed = false;
   #error: unknown;
-  #result: Promise<IsolatedResult> | undefined;
+  #result: Promise<IsolatedResult<Output>> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #cleanupAbort: (() => void) | undefined;
+  #output: OutputOptions;
+  #killSignal: NodeJS.Signals | number = 'SIGTERM';
+  #maxBufferError: (RangeError & { code: string }) | undefined;
 
   /** @internal */
-  constructor(command: string, argv: string[], streams: (net.Socket | null)[]) {
+  constructor(
+    command: string,
+    argv: string[],
+    streams: (net.Socket | null)[],
+    output: OutputOptions = { encoding: 'utf8', maxBuffer: DEFAULT_MAX_BUFFER },
+  ) {
     super();
+    this.#output = output;
     this.spawnfile = command;
     this.spawnargs = argv;
     this.stdio = streams;
@@ -107,6 +119,7 @@ export class IsolatedProcess extends EventEmitter {
     this.#cloned = cloned;
     this.pid = cloned.pid;
     this.nsPid = cloned.nsPid;
+    this.#killSignal = killSignal;
     if (timeout > 0) this.#timer = setTimeout(() => this.kill(killSignal), timeout);
     if (signal) {
       const onAbort = () => {
@@ -192,36 +205,71 @@ export class IsolatedProcess extends EventEmitter {
    * Resolves once the program has exited and its stdio closed; rejects with
    * the spawn error (or an AbortError). Output is collected from the first
    * access on, so read it right after spawning. A non-zero exit resolves.
+   *
+   * Past `maxBuffer` bytes on stdout or stderr, as child_process.exec does:
+   * both streams are destroyed, the sandbox gets `killSignal`, and once it
+   * is gone this rejects with a RangeError `ERR_CHILD_PROCESS_STDIO_MAXBUFFER`
+   * that carries the result's fields, output cut at `maxBuffer` bytes.
    */
-  get result(): Promise<IsolatedResult> {
+  get result(): Promise<IsolatedResult<Output>> {
     if (this.#result) return this.#result;
-    const collect = (s: Readable | null) => {
-      if (!s) return undefined;
-      const chunks: Buffer[] = [];
-      s.on('data', (c: Buffer) => chunks.push(c));
-      return chunks;
-    };
-    const out = collect(this.stdout);
-    const err = collect(this.stderr);
-    this.#result = new Promise<IsolatedResult>((resolve, reject) => {
+    const out = this.#collect(this.stdout, 'stdout');
+    const err = this.#collect(this.stderr, 'stderr');
+    this.#result = new Promise<IsolatedResult<Output>>((resolve, reject) => {
       const onError = (e: unknown) => reject(e);
       if (this.#error !== undefined) return reject(this.#error);
       this.on('error', onError);
       const finish = () => {
         this.off('error', onError);
-        resolve({
+        const result: IsolatedResult<Output> = {
           pid: this.pid as number,
           exitCode: this.exitCode,
           signal: this.signalCode,
-          stdout: out && Buffer.concat(out).toString('utf8'),
-          stderr: err && Buffer.concat(err).toString('utf8'),
+          stdout: out && this.#decode(out),
+          stderr: err && this.#decode(err),
           durationMs: this.#durationMs,
-        });
+        };
+        if (this.#maxBufferError) reject(Object.assign(this.#maxBufferError, result));
+        else resolve(result);
       };
       if (this.#closed) finish();
       else this.once('close', finish);
     });
     return this.#result;
+  }
+
+  /** Buffers a stream's output up to `maxBuffer` bytes. */
+  #collect(s: Readable | null, name: 'stdout' | 'stderr'): Buffer[] | undefined {
+    if (!s) return undefined;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    s.on('data', (chunk: Buffer) => {
+      const room = this.#output.maxBuffer - length;
+      if (chunk.length <= room) {
+        chunks.push(chunk);
+        length += chunk.length;
+        return;
+      }
+      chunks.push(chunk.subarray(0, room));
+      length += room;
+      this.#onMaxBuffer(name);
+    });
+    return chunks;
+  }
+
+  #onMaxBuffer(name: 'stdout' | 'stderr'): void {
+    if (this.#maxBufferError) return;
+    this.#maxBufferError = maxBufferExceeded(name);
+    // What child_process.exec does: stop reading (a program still writing
+    // then gets EPIPE) and end the sandbox with killSignal.
+    this.stdout?.destroy();
+    this.stderr?.destroy();
+    this.kill(this.#killSignal);
+  }
+
+  #decode(chunks: Buffer[]): Output {
+    const all = Buffer.concat(chunks);
+    return (this.#output.encoding === 'buffer' ? all : all.toString(this.#output.encoding)) as Output;
   }
 
   /** `await using`: SIGKILL the sandbox (its whole PID namespace) and wait for it. */

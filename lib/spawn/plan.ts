@@ -11,6 +11,9 @@ import type { NormalizedIsolation } from './options';
 /** The plan, less what is opened at spawn time (stdio fds, nsjs-init). */
 export type PlanWithoutFds = Omit<NativePlan, 'stdio' | 'initPath'>;
 
+/** An optional field of a normalized object, own properties only (never a polluted prototype's). */
+const own = <T extends object, K extends keyof T>(o: T, key: K): T[K] | undefined => (Object.hasOwn(o, key) ? o[key] : undefined);
+
 const flagsOf = (names: readonly NamespaceName[]) => names.filter((n) => n !== 'time').reduce((acc, n) => acc | NAMESPACES[n].flag, 0);
 
 /** `joins` are the joined namespaces' fds, opened by the caller in `n.namespaces.joined` order. */
@@ -34,22 +37,22 @@ export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]):
     ...n.identity,
     propagation: m.propagation,
     rootfs: m.rootfs,
-    ...(m.rootfsPath !== undefined ? { rootfsPath: m.rootfsPath } : {}),
+    ...(own(m, 'rootfsPath') !== undefined ? { rootfsPath: own(m, 'rootfsPath') } : {}),
     staging: m.staging,
     readonlyRoot: m.readonlyRoot,
     // Host root's child is not mapped inside until `identity`: its tmpfs mounts are the program's.
     ...(id.setIdentity ? { tmpfsUid: String(id.uid), tmpfsGid: String(id.gid) } : {}),
     ops: m.ops,
     ...(lock ? { lockUidMap: `${id.uid} ${id.uid} 1\n`, lockGidMap: `${id.gid} ${id.gid} 1\n` } : {}),
-    ...(n.uts.hostname !== undefined ? { hostname: n.uts.hostname } : {}),
-    ...(n.uts.domainname !== undefined ? { domainname: n.uts.domainname } : {}),
+    ...(own(n.uts, 'hostname') !== undefined ? { hostname: own(n.uts, 'hostname') } : {}),
+    ...(own(n.uts, 'domainname') !== undefined ? { domainname: own(n.uts, 'domainname') } : {}),
     mountProc: n.mounts.mountProc,
     loopbackUp: n.loopbackUp,
-    ...(n.timeOffsets !== undefined ? { timeOffsets: n.timeOffsets } : {}),
+    ...(own(n, 'timeOffsets') !== undefined ? { timeOffsets: own(n, 'timeOffsets') } : {}),
     newSession: n.lifecycle.newSession,
     noNewPrivs: n.lifecycle.noNewPrivs,
     dieWithParent: n.lifecycle.dieWithParent,
-    ...(n.exec.cwd !== undefined ? { cwd: n.exec.cwd } : {}),
+    ...(own(n.exec, 'cwd') !== undefined ? { cwd: own(n.exec, 'cwd') } : {}),
     execPaths: n.exec.execPaths,
     argv: n.exec.argv,
     envp: n.exec.envp,

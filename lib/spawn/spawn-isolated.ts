@@ -8,16 +8,38 @@ import { startCloned } from './cloned-process';
 import { IsolatedProcess } from './isolated-process';
 import { normalizeIsolation, type IsolationOptions } from './options';
 import { normalizeSpawnLifecycle, type SpawnLifecycleOptions } from './options/lifecycle';
+import { normalizeOutputOptions, type OutputEncoding } from './options/output';
 import { normalizeStdio, openStdio, type StdioOption } from './stdio';
 
 /** Options of {@link spawnIsolated}. */
 export interface SpawnIsolatedOptions extends IsolationOptions, SpawnLifecycleOptions {
   /** As in child_process.spawn. @default 'pipe' */
   stdio?: StdioOption;
+  /**
+   * How `result.stdout`/`stderr` are decoded, as in child_process.exec:
+   * `'buffer'` gives Buffers (binary output intact), any other Buffer
+   * encoding (`'latin1'`, `'hex'`, `'base64'`…) gives strings. An unknown
+   * name is refused rather than silently giving Buffers.
+   * @default 'utf8'
+   */
+  encoding?: OutputEncoding;
+  /**
+   * The most bytes `result` buffers from stdout, and as many from stderr
+   * (counted before decoding). Past it, as in child_process.exec, the
+   * sandbox gets `killSignal` and `result` rejects with a RangeError whose
+   * code is `ERR_CHILD_PROCESS_STDIO_MAXBUFFER`, carrying the output up to
+   * the limit. `Infinity` for no bound. Only output read through `result`
+   * counts.
+   * @default 100_000_000 (execa's; child_process.exec's is 1 MiB)
+   */
+  maxBuffer?: number;
 }
 
+/** What `result.stdout`/`stderr` are for an `encoding`: Buffers for `'buffer'`, else strings. */
+export type OutputOf<E> = E extends 'buffer' ? Buffer : string;
+
 /** The keys spawnIsolated has beyond {@link IsolationOptions}. */
-const SPAWN_KEYS = ['stdio', 'timeout', 'killSignal', 'signal'];
+const SPAWN_KEYS = ['stdio', 'timeout', 'killSignal', 'signal', 'encoding', 'maxBuffer'];
 
 /**
  * Starts `command` in new namespaces, by default PID, mount (with a private
@@ -36,13 +58,18 @@ const SPAWN_KEYS = ['stdio', 'timeout', 'killSignal', 'signal'];
  * const { stdout, exitCode } = await child.result;
  * ```
  */
-export function spawnIsolated(command: string, args?: readonly string[], options?: SpawnIsolatedOptions): IsolatedProcess;
-export function spawnIsolated(command: string, options?: SpawnIsolatedOptions): IsolatedProcess;
+export function spawnIsolated(command: string, args?: readonly string[]): IsolatedProcess;
+export function spawnIsolated<O extends SpawnIsolatedOptions>(
+  command: string,
+  args: readonly string[] | undefined,
+  options?: O,
+): IsolatedProcess<OutputOf<O['encoding']>>;
+export function spawnIsolated<O extends SpawnIsolatedOptions>(command: string, options?: O): IsolatedProcess<OutputOf<O['encoding']>>;
 export function spawnIsolated(
   command: string,
   argsOrOptions?: readonly string[] | SpawnIsolatedOptions,
   maybeOptions?: SpawnIsolatedOptions,
-): IsolatedProcess {
+): IsolatedProcess<string | Buffer> {
   let args: unknown = argsOrOptions;
   let options: unknown = maybeOptions;
   if (argsOrOptions !== undefined && argsOrOptions !== null && !Array.isArray(argsOrOptions)) {
@@ -53,6 +80,7 @@ export function spawnIsolated(
   const o = optionsObject(options);
   const n = normalizeIsolation(command, args, o, SPAWN_KEYS);
   const slots = normalizeStdio(o.stdio);
+  const output = normalizeOutputOptions(o);
   const { timeout, killSignal, signal } = normalizeSpawnLifecycle(o);
 
   let stdio: ReturnType<typeof openStdio>;
@@ -64,7 +92,7 @@ export function spawnIsolated(
     failed._failSpawn(e);
     return failed;
   }
-  const child = new IsolatedProcess(command, n.exec.argv, stdio.streams);
+  const child = new IsolatedProcess<string | Buffer>(command, n.exec.argv, stdio.streams, output);
   try {
     const cloned = startCloned(n, stdio.childFds);
     stdio.closeChildSide();

@@ -74,10 +74,23 @@ int nsjs_setns(int fd, int nstype, nsjs_error *e);
 int nsjs_ns_type(int fd, int *type, nsjs_error *e);
 int nsjs_sethostname(const char *name, size_t len, nsjs_error *e);
 int nsjs_setdomainname(const char *name, size_t len, nsjs_error *e);
-/* Mounts a fresh procfs (nosuid,nodev,noexec) on target; refuses (ELOOP) a
- * symlink. make_private: make the target's mount private (recursively) first;
- * returns 1, mounting nothing, when the target is no mount point. */
-int nsjs_mount_proc(const char *target, int make_private, nsjs_error *e);
+/* Mounts a fresh procfs (nosuid,nodev,noexec) on target, which never
+ * propagates out: a mount point is made private (recursively) first; on a
+ * directory in a shared mount (or where that cannot be told) nothing is
+ * mounted and 1 is returned. Refuses (ELOOP) a symlink. */
+int nsjs_mount_proc(const char *target, nsjs_error *e);
+/* Bind-mounts the namespace file nsfd at target (`ip netns add`'s persist). */
+int nsjs_bind_ns(int nsfd, const char *target, nsjs_error *e);
+/* umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW). */
+int nsjs_unmount(const char *target, nsjs_error *e);
+/* ---- Pool (pool.c): a request to a ready set's holder, nsjs-init --serve ---- */
+/* Sends req with fds 0-2 (SCM_RIGHTS) on sock and reads the answer: 0 with the
+ * program's pid inside, or -1 with the step and errno the holder reported. */
+int nsjs_pool_start(int sock, const char *req, size_t len, const int fds[3], int *ns_pid, nsjs_error *e);
+/* socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC): one request, one message. */
+int nsjs_seqpacket_pair(int fds[2], nsjs_error *e);
+/* The inode of the user namespace that owns the namespace fd (ioctl NS_GET_USERNS). */
+int nsjs_ns_owner(int fd, unsigned long long *inode, nsjs_error *e);
 
 /* ---- Spawn: clone a child, set it up, exec ---- */
 typedef struct nsjs_plan {

@@ -25,7 +25,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MAX_DEPTH 256
 #define MAX_ROUNDS 16
 
 struct walk {
@@ -33,15 +32,30 @@ struct walk {
   pid_t *done; /* processes already given the signal */
   size_t ndone, cap;
   int added;
+  int err; /* the first errno that left the walk incomplete, 0 if none */
+  char *buf; /* for reading /proc files; one per walk (Workers may walk at once) */
+  size_t bufsize;
 };
 
+static void note(struct walk *w, int err) {
+  if (w->err == 0) w->err = err;
+}
+
+/* Reads a whole small /proc file into buf (NUL-terminated); -1 on error. */
 static ssize_t read_small(const char *path, char *buf, size_t size) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, size - 1);
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf + got, size - 1 - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+    if (got == size - 1) break;
+  }
   close(fd);
-  if (n >= 0) buf[n] = '\0';
-  return n;
+  buf[got] = '\0';
+  return (ssize_t)got;
 }
 
 static int alive(int pidfd) { return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0; }
@@ -63,9 +77,9 @@ static uint64_t status_mask(const char *status, const char *field) {
 /* The signal this process gets: SIGSTOP for a job-control stop it leaves at its default action. */
 static int signal_for(pid_t pid, int sig) {
   if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) return sig;
-  char path[64], buf[4096];
+  char path[64], buf[16384];
   snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-  if (read_small(path, buf, sizeof buf) <= 0) return SIGSTOP;
+  if (read_small(path, buf, sizeof buf) <= 0 || !strstr(buf, "SigCgt:")) return SIGSTOP;
   uint64_t handled = status_mask(buf, "SigIgn:") | status_mask(buf, "SigCgt:");
   return handled & (1ULL << (sig - 1)) ? sig : SIGSTOP;
 }
@@ -81,78 +95,140 @@ static void give(struct walk *w, pid_t pid, int pidfd) {
   if (w->ndone == w->cap) {
     size_t cap = w->cap ? w->cap * 2 : 64;
     pid_t *grown = realloc(w->done, cap * sizeof *grown);
-    if (!grown) return;
+    if (!grown) return note(w, ENOMEM);
     w->done = grown;
     w->cap = cap;
   }
   if (syscall(SYS_pidfd_send_signal, pidfd, signal_for(pid, w->sig), NULL, 0) == 0) {
     w->done[w->ndone++] = pid;
     w->added = 1;
+  } else if (errno != ESRCH) {
+    note(w, errno);
   }
 }
 
-/* The children of every thread of `pid`, while `pidfd` shows it alive after reading. */
-static size_t children_of(pid_t pid, int pidfd, pid_t **out) {
+/* Appends the children of every thread of `pid` to *list; they count only if
+ * `pidfd` still shows it alive after reading. */
+static void children_of(struct walk *w, pid_t pid, int pidfd, pid_t **list, size_t *n, size_t *cap) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   DIR *tasks = opendir(path);
-  size_t n = 0, cap = 0;
-  pid_t *list = NULL;
-  if (!tasks) return 0;
+  if (!tasks) {
+    if (errno != ENOENT) note(w, errno);
+    return;
+  }
+  size_t first = *n;
   for (struct dirent *t; (t = readdir(tasks)) != NULL;) {
     if (t->d_name[0] == '.') continue;
-    char file[320], buf[8192];
+    char file[320];
     snprintf(file, sizeof file, "/proc/%d/task/%s/children", (int)pid, t->d_name);
-    if (read_small(file, buf, sizeof buf) <= 0) continue;
-    for (char *p = buf, *end; *p; p = end) {
+    if (read_small(file, w->buf, w->bufsize) < 0) continue; /* the thread ended */
+    for (char *p = w->buf, *end; *p; p = end) {
       long c = strtol(p, &end, 10);
       if (end == p) break;
-      if (n == cap) {
-        cap = cap ? cap * 2 : 16;
-        pid_t *grown = realloc(list, cap * sizeof *grown);
-        if (!grown) break;
-        list = grown;
+      if (*n == *cap) {
+        size_t grown_cap = *cap ? *cap * 2 : 64;
+        pid_t *grown = realloc(*list, grown_cap * sizeof *grown);
+        if (!grown) {
+          note(w, ENOMEM);
+          break;
+        }
+        *list = grown;
+        *cap = grown_cap;
       }
-      list[n++] = (pid_t)c;
+      (*list)[(*n)++] = (pid_t)c;
     }
   }
   closedir(tasks);
-  if (!alive(pidfd)) n = 0; /* the list may have been another process's */
-  *out = list;
-  return n;
+  if (!alive(pidfd)) *n = first; /* the list may have been another process's */
 }
 
-static void walk_below(struct walk *w, pid_t pid, int pidfd, int depth) {
-  if (depth >= MAX_DEPTH) return;
-  pid_t *kids = NULL;
-  size_t n = children_of(pid, pidfd, &kids);
+/* One pass over the tree under root, breadth first, with no depth limit:
+ * each process is reached through a pidfd checked against its parent. */
+static void walk_once(struct walk *w, pid_t root, int root_pidfd) {
+  pid_t *queue = NULL; /* pids whose children are still to be read */
+  size_t head = 0, n = 0, cap = 0;
+  children_of(w, root, root_pidfd, &queue, &n, &cap);
+  pid_t *parents = NULL; /* the parent each queued pid was listed by */
+  size_t pcap = 0;
   for (size_t i = 0; i < n; i++) {
-    int fd = (int)syscall(SYS_pidfd_open, kids[i], 0);
-    if (fd < 0) continue;
-    if (parent_of(kids[i]) == pid && alive(fd)) {
-      give(w, kids[i], fd);
-      walk_below(w, kids[i], fd, depth + 1);
+    if (i == pcap) {
+      pcap = pcap ? pcap * 2 : 64;
+      pid_t *grown = realloc(parents, pcap * sizeof *grown);
+      if (!grown) {
+        note(w, ENOMEM);
+        break;
+      }
+      parents = grown;
+    }
+    parents[i] = root;
+  }
+  while (parents && head < n) {
+    pid_t kid = queue[head], parent = parents[head];
+    head++;
+    int fd = (int)syscall(SYS_pidfd_open, kid, 0);
+    if (fd < 0) {
+      if (errno != ESRCH) note(w, errno);
+      continue;
+    }
+    /* The parent is checked again after the match: had it died and its pid
+     * been reused, the match could name a stranger's child. */
+    int parent_fd = parent == root ? root_pidfd : (int)syscall(SYS_pidfd_open, parent, 0);
+    int ok = parent_fd >= 0 && parent_of(kid) == parent && alive(parent_fd) && alive(fd);
+    if (parent_fd >= 0 && parent_fd != root_pidfd) close(parent_fd);
+    if (ok) {
+      give(w, kid, fd);
+      size_t before = n;
+      children_of(w, kid, fd, &queue, &n, &cap);
+      for (size_t i = before; i < n; i++) {
+        if (i >= pcap) {
+          pcap = pcap * 2 > n ? pcap * 2 : n + 64;
+          pid_t *grown = realloc(parents, pcap * sizeof *grown);
+          if (!grown) {
+            note(w, ENOMEM);
+            n = i;
+            break;
+          }
+          parents = grown;
+        }
+        parents[i] = kid;
+      }
     }
     close(fd);
   }
-  free(kids);
+  free(queue);
+  free(parents);
 }
 
 int nsjs_signal_tree(pid_t root, int root_pidfd, int sig, int include_root, nsjs_error *e) {
+  e->step = NSJS_STEP_NONE;
+  e->sys = NSJS_SYS_PIDFD_SEND_SIGNAL;
+  e->op = 0;
   if (!alive(root_pidfd)) {
-    e->step = NSJS_STEP_NONE;
-    e->sys = NSJS_SYS_PIDFD_SEND_SIGNAL;
     e->err = errno;
     return -1;
   }
-  struct walk w = {.sig = sig, .done = NULL, .ndone = 0, .cap = 0, .added = 0};
+  struct walk w = {.sig = sig, .done = NULL, .ndone = 0, .cap = 0, .added = 0, .err = 0, .buf = malloc(65536), .bufsize = 65536};
+  if (!w.buf) {
+    e->err = ENOMEM;
+    return -1;
+  }
   if (include_root) give(&w, root, root_pidfd);
   /* Until a walk finds no process it missed: one that forked meanwhile. */
-  for (int round = 0; round < MAX_ROUNDS; round++) {
+  int round = 0;
+  for (; round < MAX_ROUNDS; round++) {
     w.added = 0;
-    walk_below(&w, root, root_pidfd, 0);
-    if (!w.added) break;
+    walk_once(&w, root, root_pidfd);
+    if (!w.added || w.err) break;
   }
   free(w.done);
+  free(w.buf);
+  /* Incomplete (out of fds or memory, or a tree still growing after every
+   * round): say so rather than report a sandbox stopped that is not. */
+  if (!w.err && round == MAX_ROUNDS) w.err = EAGAIN;
+  if (w.err) {
+    e->err = w.err;
+    return -1;
+  }
   return 0;
 }

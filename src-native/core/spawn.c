@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -104,11 +105,15 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
   int has_parent_phase = plan->maps_by_parent;
   int sync_fd[2] = {-1, -1};
   if (has_parent_phase && pipe2(sync_fd, O_CLOEXEC) != 0) return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_PIPE2, errno);
+  /* The error and status channel. A socketpair, not a pipe: nsjs-init keeps
+   * its end, and a pipe could be opened through /proc/1/fd by the program, which
+   * could then forge EXIT records or fill it until init blocks; a socket cannot
+   * be opened through /proc (ENXIO). EOF still means exec, as for a pipe. */
   int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipefd) != 0) {
     int err = errno;
     close_pair(sync_fd);
-    return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_PIPE2, err);
+    return fail(e, NSJS_STEP_ERRPIPE, NSJS_SYS_SOCKETPAIR, err);
   }
 
   struct nsjs_child_arg arg = {

@@ -53,6 +53,18 @@ export function itIfSupported(cond: boolean, reason: string): jest.It {
   return ((name: string) => it.skip(`${name} [not supported here: ${reason}]`, () => undefined)) as unknown as jest.It;
 }
 
+/**
+ * For the part of a test that needs a tool: true when it is installed.
+ * Without it the part is left out with a warning, or, under
+ * NSJS_MUST_WORK=1, the test fails (CI installs every tool the tests use).
+ */
+export function toolForPart(cmd: string): boolean {
+  if (commandExists(cmd)) return true;
+  if (MUST_WORK) throw new Error(`${cmd} is not installed (NSJS_MUST_WORK=1 forbids leaving checks out)`);
+  console.warn(`${cmd} is not installed: the part of this test that needs it is left out`);
+  return false;
+}
+
 export function commandExists(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => {
     try {

@@ -167,10 +167,11 @@ describe('the packed tarball', () => {
       const argv = [init(), '3', '1', '/bin/sh', 'sh', '-c', 'exit 7'];
       const r = arch === 'x64' ? spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] }) : spawnSync('qemu-aarch64-static', argv, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
       expect(r.status).toBe(7);
-      // Two 20-byte records (src-native/core/record.h): SPAWNED with the pid, then EXIT with the wait status.
+      // Two 24-byte records (src-native/core/record.h: kind, step, sys, err, value, op):
+      // SPAWNED with the pid, then EXIT with the wait status.
       const out = r.output[3] as Buffer;
-      expect(out.length).toBe(40);
-      expect([out.readInt32LE(0), out.readInt32LE(16) > 0, out.readInt32LE(20), out.readInt32LE(36)]).toEqual([2, true, 3, 7 << 8]);
+      expect(out.length).toBe(48);
+      expect([out.readInt32LE(0), out.readInt32LE(16) > 0, out.readInt32LE(24), out.readInt32LE(40)]).toEqual([2, true, 3, 7 << 8]);
     });
   });
 
@@ -192,6 +193,9 @@ describe('the packed tarball', () => {
       addons: [path.join(fs.realpathSync(app), 'node_modules', 'nsjs', 'prebuilds', 'linux-x64', 'nsjs.glibc.node')],
     });
     expect(execFileSync('node', ['esm.mjs'], { cwd: app, env: bare, encoding: 'utf8' })).toBe('esm packed function\n');
+    // The command, as the README's first screen has it (a user's PATH: hostname(1) runs inside).
+    const userPath = { ...bare, PATH: `${bare.PATH}:/usr/bin:/bin` };
+    expect(execFileSync('npx', ['nsjs', 'run', '--hostname', 'box', '--', 'hostname'], { cwd: app, env: userPath, encoding: 'utf8' })).toBe('box\n');
   }, 120000);
 
   testArm64("loads the linux-arm64 glibc prebuild in Debian's arm64 Node under qemu-aarch64-static", () => {

@@ -70,7 +70,7 @@ function withFault(inject: string, options = '{}', meanwhile?: (pid: number) => 
 
 const cases: [string, string, string, string, string][] = [
   // [inject, spawn options, expected code, step, syscall]
-  ['pipe2:error=EMFILE:when=1', '{}', 'EMFILE', 'error-pipe', 'pipe2'],
+  ['socketpair:error=EMFILE:when=1', '{}', 'EMFILE', 'error-pipe', 'socketpair'],
   ['clone:error=EAGAIN', '{}', 'EAGAIN', 'clone', 'clone'],
   ['rt_sigaction:error=EFAULT:when=1', '{}', 'EFAULT', 'reset-signals', 'rt_sigaction'],
   ['prctl:error=EPERM:when=1', '{}', 'EPERM', 'die-with-parent', 'prctl'],

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { commandExists, isHostRoot, isUsernsRoot, itIf } from '../helpers/env';
+import { commandExists, isHostRoot, isUsernsRoot, itIf, ROOT } from '../helpers/env';
 import { expectClean, runNode, type RunOptions } from '../helpers/run-node';
 
 const privileged = isHostRoot || isUsernsRoot;
@@ -77,6 +77,19 @@ describe('sethostname / setdomainname', () => {
         inner: 'inner',
       });
       expect(r.json.hint).toMatch(/\/proc\/1\/ns\/uts is not readable \(EACCES\)/);
+    });
+
+  itIf(can && commandExists('nsenter'), 'needs root, unshare and nsenter')(
+    'a thread in the initial UTS namespace is in the host\'s, whatever PID 1 of this /proc is in', async () => {
+      // The fixture enters the initial UTS namespace again under a PID 1 that is
+      // in a throwaway one. Only the guard is asked: nothing is renamed, even if it failed.
+      const r = await runNode(`
+        const { hostNamespaceVerdict } = require(${JSON.stringify(path.join(ROOT, 'dist', 'host-namespace.js'))});
+        report(hostNamespaceVerdict('uts'));`, {
+        wrap: ['sh', '-c', 'exec 3</proc/self/ns/uts; exec unshare --uts --mount --propagation private --pid --fork --mount-proc -- sh -c \'nsenter --uts=/proc/self/fd/3 "$@"; exit $?\' sh "$@"', 'sh'],
+      });
+      expectClean(r);
+      expect(r.json).toMatchObject({ inHost: true, reason: expect.stringMatching(/initial uts namespace/) });
     });
 
   test('allowHostNamespace lets it act on the namespace PID 1 is in', async () => {
@@ -169,10 +182,18 @@ describe('setns', () => {
   test('joins net and mount namespaces of another process, by pid, path and fd', async () => {
     const r = await runNode(`
       const cp = require('child_process');
-      const holder = cp.spawn('unshare', ['--net', '--mount', '--uts', 'sleep', '100']);
+      // The holder says 'ready' once unshare(2) is done (its shell runs after
+      // it); before that its namespaces are this fixture's own, and joining
+      // them would pass every check below for the wrong reason.
+      const holder = cp.spawn('unshare', ['--net', '--mount', '--uts', 'sh', '-c', 'echo ready; exec sleep 100'], { stdio: ['ignore', 'pipe', 'inherit'] });
       process.on('exit', () => holder.kill('SIGKILL')); // also when this fixture fails
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((resolve, reject) => {
+        holder.stdout.once('data', resolve);
+        holder.once('exit', () => reject(new Error('the holder ended before it was ready')));
+      });
+      const before = nsjs.namespaceIds();
       const target = nsjs.namespaceIds(holder.pid);
+      const differs = ['net', 'mount', 'uts'].every((n) => target[n].inode !== before[n].inode);
       nsjs.setns({ pid: holder.pid, namespace: 'net' });
       nsjs.setns('/proc/' + holder.pid + '/ns/mnt', 'mount');
       const fd = require('fs').openSync('/proc/' + holder.pid + '/ns/uts', 'r');
@@ -180,8 +201,8 @@ describe('setns', () => {
       const mine = nsjs.namespaceIds();
       let wrongType; try { nsjs.setns('/proc/' + holder.pid + '/ns/pid', 'net'); } catch (e) { wrongType = e.code; }
       holder.kill('SIGKILL');
-      report({ net: mine.net.inode === target.net.inode, mnt: mine.mount.inode === target.mount.inode, uts: mine.uts.inode === target.uts.inode, wrongType });`, sandboxed());
+      report({ differs, net: mine.net.inode === target.net.inode, mnt: mine.mount.inode === target.mount.inode, uts: mine.uts.inode === target.uts.inode, wrongType });`, sandboxed());
     expectClean(r);
-    expect(r.json).toEqual({ net: true, mnt: true, uts: true, wrongType: 'EINVAL' });
+    expect(r.json).toEqual({ differs: true, net: true, mnt: true, uts: true, wrongType: 'EINVAL' });
   });
 });

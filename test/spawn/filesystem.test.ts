@@ -59,7 +59,7 @@ describe("a 'tmpfs' root", () => {
       { type: 'dir', target: '/a/b/c', mode: 0o700 },
       { type: 'symlink', target: '/here', linkTo: '/a/b' },
       { type: 'file', target: '/etc/motd', data: 'hello', mode: 0o640 },
-      { type: 'tmpfs', target: '/data/', mode: 0o1777 },
+      { type: 'tmpfs', target: '/data', mode: 0o1777 },
     ]));
     expect(r.out).toBe('700 directory\n755 directory\n640 regular file\n1777 directory\n/a/b\nhellomade\n');
   });

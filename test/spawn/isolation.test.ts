@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { namespaceIds, nsPids, spawnIsolated } from '../../lib';
-import { commandExists } from '../helpers/env';
+import { toolForPart } from '../helpers/env';
 import { nsInode } from '../helpers/proc';
 
 const run = (cmd: string, options = {}) => spawnIsolated('sh', ['-c', cmd], options).result;
@@ -88,7 +88,7 @@ describe('a default sandbox', () => {
       expect(ids[t]!.inode).not.toBe(host[t]!.inode);
     }
     expect(ids.net!.inode).toBe(nsInode(child.pid!, 'net'));
-    if (commandExists('lsns')) {
+    if (toolForPart('lsns')) {
       const lsns = execFileSync('lsns', ['-n', '-o', 'NS', '-p', String(child.pid)], { encoding: 'utf8' });
       expect(lsns).toContain(String(ids.net!.inode));
     }

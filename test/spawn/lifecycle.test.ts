@@ -100,14 +100,22 @@ describe('parent death', () => {
   const rounds = Number(process.env.NSJS_RACE_ROUNDS ?? scaled(50));
   it(`kills no survivor when the parent dies 0-5 ms after spawn (${rounds} rounds)`, async () => {
     const marker = `nsjs-race-${process.pid}-${Date.now()}`;
+    let spawned = 0;
     for (let i = 0; i < rounds; i++) {
       const delay = i % 6;
-      await runNode(`
-        nsjs.spawnIsolated('sh', ['-c', 'sleep 1000; : ${marker}'], { stdio: 'ignore' });
-        nsjs.spawnIsolated('sleep', ['1000'], { stdio: 'ignore', namespaces: ['net'], argv0: '${marker}' });
+      // The pids are reported before the delay (a write to a pipe is
+      // synchronous): a round whose spawns failed would leave no survivor
+      // either, so it must not count.
+      const r = await runNode(`
+        const a = nsjs.spawnIsolated('sh', ['-c', 'sleep 1000; : ${marker}'], { stdio: 'ignore' });
+        const b = nsjs.spawnIsolated('sleep', ['1000'], { stdio: 'ignore', namespaces: ['net'], argv0: '${marker}' });
+        report({ pids: [a.pid, b.pid] });
         const end = Date.now() + ${delay}; while (Date.now() < end);
         process.kill(process.pid, 'SIGKILL');`);
+      expect(r.signal).toBe('SIGKILL');
+      if (r.json?.pids?.every((pid: unknown) => typeof pid === 'number')) spawned++;
     }
+    expect(spawned).toBe(rounds);
     const survivors = () =>
       fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
         try {

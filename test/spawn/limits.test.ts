@@ -1,7 +1,7 @@
 // Exhausted resources (#44, #38): clean errors, nothing leaked, full recovery.
 import { execFileSync } from 'node:child_process';
 
-import { commandExists } from '../helpers/env';
+import { commandExists, itIf } from '../helpers/env';
 import { expectClean, runNode } from '../helpers/run-node';
 
 describe('out of resources', () => {
@@ -36,7 +36,7 @@ describe('out of resources', () => {
     expect(r.json.after).toEqual({ exit: 0 });
   });
 
-  (commandExists('unshare') ? it : it.skip)('user.max_user_namespaces = 0 (in a throwaway user namespace): ERR_NSJS_USERNS_UNAVAILABLE with a hint, then recovery', async () => {
+  itIf(commandExists('unshare'), 'needs util-linux unshare')('user.max_user_namespaces = 0 (in a throwaway user namespace): ERR_NSJS_USERNS_UNAVAILABLE with a hint, then recovery', async () => {
     const r = await runNode(`
       const fs = require('fs');
       const spawn = () => new Promise((resolve) => {
@@ -54,7 +54,7 @@ describe('out of resources', () => {
     expect(r.json.recovered).toEqual({ exit: 0 });
   });
 
-  (commandExists('unshare') ? it : it.skip)('user namespaces nested as deep as the kernel allows: ENOSPC at step clone, a hint naming both limits; other namespaces still work', async () => {
+  itIf(commandExists('unshare'), 'needs util-linux unshare')('user namespaces nested as deep as the kernel allows: ENOSPC at step clone, a hint naming both limits; other namespaces still work', async () => {
     // How many `unshare -Ur` fit above this process (33 from the host's user
     // namespace, fewer at the userns-root level): the fixture then sits at the
     // deepest level, where no user namespace can be created any more.

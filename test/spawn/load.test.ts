@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 import { spawnIsolated } from '../../lib';
-import { commandExists, scaled } from '../helpers/env';
+import { scaled, toolForPart } from '../helpers/env';
 import { zombieChildren } from '../helpers/proc';
 
 const ROUNDS = Number(process.env.NSJS_LOAD_ROUNDS ?? 4);
@@ -57,7 +57,7 @@ describe('load', () => {
     expect(status('VmRSS') - rss).toBeLessThan(64 * 1024); // KiB; V8's heap moves, a leak per spawn would not stay under this
     expect(zombieChildren()).toEqual([]);
     expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).toBe(mountinfo);
-    if (commandExists('lsns')) {
+    if (toolForPart('lsns')) {
       // Inode numbers of freed namespaces are reused (other tests run beside
       // this one), so a leak is a sampled namespace still held by one of ours.
       const ours = (pid: number): boolean => {

@@ -78,3 +78,28 @@ describe.each([
     }
   });
 });
+
+describe('a tree of any depth', () => {
+  it('SIGSTOP stops all of a 300-deep chain of processes, SIGCONT resumes it', async () => {
+    // Each level starts the next in the background and then becomes `sleep`.
+    const level = 'if [ "$1" -gt 0 ]; then sh -c "$0" "$0" $(($1 - 1)) & fi; exec sleep 1000';
+    const child = spawnIsolated('sh', ['-c', level, level, '300']);
+    try {
+      await new Promise((r) => child.once('spawn', r));
+      const tree = () => {
+        const all: number[] = [];
+        const walk = (pid: number) => children(pid).forEach((c) => (all.push(c), walk(c)));
+        walk(child.pid!);
+        return all;
+      };
+      expect(await waitFor(() => tree().length >= 301, 30000)).toBe(true);
+      expect(child.kill('SIGSTOP')).toBe(true);
+      expect(await waitFor(() => tree().every((p) => state(p) === 'T'), 5000)).toBe(true);
+      expect(child.kill('SIGCONT')).toBe(true);
+      expect(await waitFor(() => tree().every((p) => state(p) !== 'T'), 5000)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      await child.result.catch(() => undefined);
+    }
+  }, 60000);
+});

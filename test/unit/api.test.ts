@@ -53,7 +53,29 @@ describe('NamespaceError', () => {
   });
 
   it('lists stable ERR_NSJS_ codes', () => {
-    for (const code of Object.values(nsjs.ErrorCodes)) expect(code).toMatch(/^(ERR_NSJS_[A-Z_]+|ABORT_ERR)$/);
+    // Written out, not derived from ErrorCodes: callers catch by these
+    // strings, so renaming or dropping one must fail here.
+    const stable = {
+      USERNS_IN_PROCESS: 'ERR_NSJS_USERNS_IN_PROCESS',
+      PIDNS_IN_PROCESS: 'ERR_NSJS_PIDNS_IN_PROCESS',
+      HOST_NAMESPACE: 'ERR_NSJS_HOST_NAMESPACE',
+      REQUIRES_NAMESPACE: 'ERR_NSJS_REQUIRES_NAMESPACE',
+      SHARED_MOUNT: 'ERR_NSJS_SHARED_MOUNT',
+      UNSUPPORTED: 'ERR_NSJS_UNSUPPORTED',
+      SYMLINK_TARGET: 'ERR_NSJS_SYMLINK_TARGET',
+      NO_BINARY: 'ERR_NSJS_NO_BINARY',
+      SET_CLOSED: 'ERR_NSJS_SET_CLOSED',
+      USERNS_UNAVAILABLE: 'ERR_NSJS_USERNS_UNAVAILABLE',
+      INIT_NOT_FOUND: 'ERR_NSJS_INIT_NOT_FOUND',
+      INIT_FAILED: 'ERR_NSJS_INIT_FAILED',
+      ABORTED: 'ABORT_ERR',
+    };
+    expect(nsjs.ErrorCodes).toEqual(stable);
+    // docs/errors.md's table of library codes names exactly these.
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'errors.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Library codes'), doc.indexOf('\n## ', doc.indexOf('## Library codes') + 1));
+    const documented = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.values(stable).sort());
   });
 });
 

@@ -43,6 +43,8 @@ const cases: [string, string, string, string][] = [
   ['setns missing path', "nsjs.setns('/proc/999999999/ns/net', 'net')", 'NamespaceError', 'ENOENT'],
   ['setns regular file', "nsjs.setns('/etc/passwd')", 'NamespaceError', 'EINVAL'],
   ['setns directory', "nsjs.setns('/proc')", 'NamespaceError', 'EINVAL'],
+  ['setns FIFO (refused before it is opened: no hang)', "const p = require('os').tmpdir() + '/nsjs-fifo-' + process.pid; require('child_process').execFileSync('mkfifo', [p]); try { nsjs.setns(p, 'net'); } finally { require('fs').unlinkSync(p); }", 'NamespaceError', 'EINVAL'],
+  ['join FIFO (refused before it is opened: no hang)', "const p = require('os').tmpdir() + '/nsjs-fifo-j' + process.pid; require('child_process').execFileSync('mkfifo', [p]); try { nsjs.clone({ command: 'true', namespaces: [], join: { net: p } }); } finally { require('fs').unlinkSync(p); }", 'NamespaceError', 'EINVAL'],
   ['setns closed fd', 'nsjs.setns(987654)', 'NamespaceError', 'EBADF'],
   ['setns pid NaN', "nsjs.setns({ pid: NaN, namespace: 'net' })", 'RangeError', 'ERR_OUT_OF_RANGE'],
   ['sethostname 123', 'nsjs.sethostname(123)', 'TypeError', 'ERR_INVALID_ARG_TYPE'],

@@ -7,6 +7,11 @@ import { commandExists, isRootless } from '../helpers/env';
 import { expectClean, runNode } from '../helpers/run-node';
 
 const RUNS = Number(process.env.NSJS_FUZZ_RUNS ?? 300);
+// A new seed each run, printed in the test's name and in any failure:
+// NSJS_FUZZ_SEED=<seed> (with the same NSJS_FUZZ_RUNS) replays the run.
+const SEED = process.env.NSJS_FUZZ_SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.NSJS_FUZZ_SEED);
+if (!Number.isSafeInteger(SEED)) throw new Error(`NSJS_FUZZ_SEED must be an integer, not ${process.env.NSJS_FUZZ_SEED}`);
+const REPLAY = `replay: NSJS_FUZZ_SEED=${SEED} NSJS_FUZZ_RUNS=${RUNS}`;
 
 // Namespaces of its own first, so a call that happens to succeed changes
 // nothing of the host (rootless: the kernel refuses such calls anyway).
@@ -15,7 +20,7 @@ const wrap = !isRootless && commandExists('unshare')
   : [];
 
 describe('fuzzing', () => {
-  it(`${RUNS} random inputs per entry point: no crash, only Node-style errors`, async () => {
+  it(`${RUNS} random inputs per entry point: no crash, only Node-style errors (${REPLAY})`, async () => {
     const run = await runNode(`
       const fc = require(${JSON.stringify(require.resolve('fast-check'))});
       const ok = (e) => e instanceof TypeError || e instanceof RangeError || e instanceof nsjs.NamespaceError;
@@ -33,7 +38,7 @@ describe('fuzzing', () => {
         namespaces: value, hostname: value, domainname: value, user: value, mountProc: value, loopback: value,
         propagation: value, timeOffsets: value, init: value, dieWithParent: value, newSession: value,
         noNewPrivileges: value, cwd: value, env: value, argv0: value, stdio: value, timeout: value,
-        killSignal: value, cloneStrategy: value,
+        killSignal: value, cloneStrategy: value, encoding: value, maxBuffer: value,
       }, { requiredKeys: [] }));
       const targets = {
         unshare: fc.tuple(value, value).map(([a, b]) => () => nsjs.unshare(a, b)),
@@ -50,11 +55,16 @@ describe('fuzzing', () => {
         fc.assert(fc.property(arb, (call) => {
           try { call(); } catch (e) { if (!ok(e)) bad.push({ name, error: String(e && e.stack || e) }); }
           return true;
-        }), { numRuns: ${RUNS}, seed: ${Date.now() % 100000} });
+        }), { numRuns: ${RUNS}, seed: ${SEED} });
       }
       for (const c of children) { c.on?.('error', () => {}); c.kill?.('SIGKILL'); }
       report({ bad: bad.slice(0, 5), count: bad.length, spawned: children.length });`, { wrap, timeoutMs: 120000 });
-    expectClean(run);
-    expect(run.json.bad).toEqual([]);
+    try {
+      expectClean(run);
+      expect(run.json.bad).toEqual([]);
+    } catch (e) {
+      (e as Error).message = `${REPLAY}\n${(e as Error).message}`;
+      throw e;
+    }
   }, 180000);
 });

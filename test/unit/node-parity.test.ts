@@ -48,6 +48,15 @@ const shared: [string, string][] = [
   ['signal null', withOptions('{ signal: null }')],
 ];
 
+// Options child_process.spawn ignores: execFile, which buffers output as
+// `result` does, is their oracle.
+const output: [string, string][] = [
+  ['maxBuffer a string', withOptions("{ maxBuffer: '5' }")],
+  ['maxBuffer -1', withOptions('{ maxBuffer: -1 }')],
+  ['maxBuffer NaN', withOptions('{ maxBuffer: NaN }')],
+  ['maxBuffer {}', withOptions('{ maxBuffer: {} }')],
+];
+
 // kill() on the returned object: [label, the argument]
 const kills: [string, string][] = [
   ['kill unknown name', "'SIGNOPE'"],
@@ -68,6 +77,14 @@ const stricter: [string, string, string, string][] = [
   ['timeout 2**31 (child_process fires after 1 ms)', withOptions('{ timeout: 2 ** 31 }'), 'RangeError', 'ERR_OUT_OF_RANGE'],
 ];
 
+// The same, for the options whose oracle is execFile.
+const outputStricter: [string, string, string, string][] = [
+  ["encoding 'bogus' (execFile gives Buffers)", withOptions("{ encoding: 'bogus' }"), 'TypeError', 'ERR_INVALID_ARG_VALUE'],
+  ['encoding null (execFile gives Buffers)', withOptions('{ encoding: null }'), 'TypeError', 'ERR_INVALID_ARG_VALUE'],
+  ['encoding 5 (execFile gives Buffers)', withOptions('{ encoding: 5 }'), 'TypeError', 'ERR_INVALID_ARG_VALUE'],
+  ['maxBuffer null (execFile then fails on the first byte)', withOptions('{ maxBuffer: null }'), 'RangeError', 'ERR_OUT_OF_RANGE'],
+];
+
 const fixture = `
   const cp = require('child_process');
   const outcome = (f) => {
@@ -80,11 +97,16 @@ const fixture = `
     }
   };
   const spawners = { node: cp.spawn, nsjs: nsjs.spawnIsolated };
+  const execFile = (file, args, options) => cp.execFile(file, args, options, () => {});
   const results = {};
-  for (const [name, expr] of ${JSON.stringify([...shared, ...stricter.map(([n, e]) => [n, e])])}) {
-    results[name] = {};
-    for (const [who, spawn] of Object.entries(spawners)) results[name][who] = outcome(() => spawn(...eval(expr)));
-  }
+  const compare = (cases, oracles) => {
+    for (const [name, expr] of cases) {
+      results[name] = {};
+      for (const [who, spawn] of Object.entries(oracles)) results[name][who] = outcome(() => spawn(...eval(expr)));
+    }
+  };
+  compare(${JSON.stringify([...shared, ...stricter])}, spawners);
+  compare(${JSON.stringify([...output, ...outputStricter])}, { ...spawners, node: execFile });
   for (const [name, arg] of ${JSON.stringify(kills)}) {
     results[name] = {};
     for (const [who, spawn] of Object.entries(spawners)) {
@@ -103,7 +125,7 @@ describe('errors match child_process.spawn for every shared option', () => {
     results = run.json;
   });
 
-  for (const [name] of [...shared, ...kills]) {
+  for (const [name] of [...shared, ...output, ...kills]) {
     it(`${name}: same class and code as child_process`, () => {
       const { node, nsjs } = results[name];
       expect(node).toMatchObject({ threw: true }); // else the case tests nothing
@@ -111,7 +133,7 @@ describe('errors match child_process.spawn for every shared option', () => {
     });
   }
 
-  for (const [name, , ctor, code] of stricter) {
+  for (const [name, , ctor, code] of [...stricter, ...outputStricter]) {
     it(`${name}: child_process accepts it, nsjs refuses with ${code}`, () => {
       expect(results[name].node).toEqual({ threw: false });
       expect(results[name].nsjs).toEqual({ threw: true, ctor, code });

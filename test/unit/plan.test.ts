@@ -127,6 +127,11 @@ describe('what normalization refuses', () => {
   it('mounts with a propagation that could carry them out, or without a new mount namespace', () => {
     expect(refuse({ propagation: 'shared', mounts: [{ type: 'tmpfs', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
     expect(refuse({ mounts: [{ type: 'dir', target: '/x' }] }).message).toMatch(/never makes anything on the host's files/);
+    // No way around it: '..' out of the tmpfs, or a bind of host files over it.
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'dir', target: '/t/../victim' }] }).message).toMatch(/normalized path/);
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/home', target: '/t' }, { type: 'dir', target: '/t/x' }] }).message).toMatch(/never makes anything on the host's files/);
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/home', target: '/t/h' }, { type: 'dir', target: '/t/h/x' }] }).message).toMatch(/never makes anything on the host's files/);
+    expect(refuse({ mounts: [{ type: 'bind', source: '/a/./b', target: '/c' }] }).message).toMatch(/normalized path/);
     expect(refuse({ namespaces: ['pid'], init: false, mounts: [] }).code).toBe(ErrorCodes.REQUIRES_NAMESPACE);
     expect(refuse({ mounts: [{ type: 'bind', source: 'relative' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
     expect(refuse({ mounts: [{ type: 'sysfs', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
@@ -140,7 +145,8 @@ describe('what normalization refuses', () => {
     expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/usr', target: '/t/u' }, { type: 'symlink', target: '/t/u/l', linkTo: '/' }] }).message).toMatch(/host's files/);
     expect(() => normalizeIsolation('true', [], { rootfs: 'tmpfs', mounts: [{ type: 'dir', target: '/a/b' }, { type: 'symlink', target: '/a/l', linkTo: 'b' }] }, [])).not.toThrow();
     expect(refuse({ mounts: [{ type: 'tmpfs', target: '/' }] }).message).toMatch(/only with a new root/);
-    expect(refuse({ rootfs: 'tmpfs', mounts: [{ type: 'tmpfs', target: '/a/../etc' }] }).message).toMatch(/'\.\.'/);
+    expect(refuse({ rootfs: 'tmpfs', mounts: [{ type: 'tmpfs', target: '/a/../etc' }] }).message).toMatch(/normalized path/);
+    expect(refuse({ rootfs: 'tmpfs', mounts: [{ type: 'tmpfs', target: '/data/' }] }).message).toMatch(/normalized path/);
     expect(refuse({ rootfs: 'relative/dir' }).code).toBe('ERR_INVALID_ARG_VALUE');
     expect(refuse({ rootfs: 7 }).code).toBe('ERR_INVALID_ARG_TYPE');
     expect(refuse({ mounts: [{ type: 'overlay', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_TYPE');

@@ -5,8 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 
-import { invalidArgType, invalidArgValue } from '../../errors';
-import { validateNonEmptyString, validateObject, validateString } from '../../validate';
+import { invalidArgValue } from '../../errors';
+import { snapshotArray, validateNonEmptyString, validateObject, validateString } from '../../validate';
 
 /** Options of the exec family (as child_process.spawn has them). */
 export interface ExecOptions {
@@ -26,6 +26,8 @@ export interface NormalizedExec {
   execPaths: string[];
   argv: string[];
   envp: string[];
+  /** No `env` option: the environment is the caller's own. */
+  inheritsEnv: boolean;
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -58,8 +60,7 @@ function execCandidates(command: string, envp: string[]): string[] {
 /** @internal */
 export function normalizeExec(command: unknown, args: unknown, o: Record<string, unknown>): NormalizedExec {
   validateNonEmptyString(command, 'command');
-  const argList = args === undefined || args === null ? [] : args;
-  if (!Array.isArray(argList)) throw invalidArgType('args', 'an instance of Array', args);
+  const argList = args === undefined || args === null ? [] : snapshotArray(args, 'args');
   argList.forEach((a, i) => validateString(a, `args[${i}]`));
   let cwd: string | undefined;
   if (o.cwd !== undefined) {
@@ -69,5 +70,6 @@ export function normalizeExec(command: unknown, args: unknown, o: Record<string,
   const argv0 = o.argv0 ?? command;
   validateString(argv0, 'options.argv0');
   const envp = environment(o.env);
-  return { command, args: [...(argList as string[])], cwd, execPaths: execCandidates(command, envp), argv: [argv0, ...(argList as string[])], envp };
+  const inheritsEnv = o.env === undefined || o.env === null;
+  return { command, args: [...(argList as string[])], cwd, execPaths: execCandidates(command, envp), argv: [argv0, ...(argList as string[])], envp, inheritsEnv };
 }

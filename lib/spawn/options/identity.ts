@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 
 import type { NativePlan } from '../../binding';
 import { outOfRange } from '../../errors';
-import { validateId, validateObject } from '../../validate';
+import { snapshotObject, validateId } from '../../validate';
 import { rejectUnknownKeys } from './keys';
 import { requireCreated, type NormalizedNamespaces } from './namespaces';
 
@@ -38,28 +38,27 @@ export const NOBODY = 65534;
 /** Who is calling: real root, root inside a user namespace, or anyone else. */
 export type CallerKind = 'host-root' | 'userns-root' | 'unprivileged';
 
-let kind: CallerKind | undefined;
-
-/** Root in the initial user namespace is the only caller whose uid 0 maps to every host id. */
+/**
+ * Root in the initial user namespace is the only caller whose uid 0 maps to
+ * every host id. Decided on every call, never cached: a process may change
+ * its euid (process.seteuid) between two spawns.
+ */
 export function callerKind(): CallerKind {
-  if (kind === undefined) {
-    if (process.geteuid?.() !== 0) kind = 'unprivileged';
-    else {
-      let map = '';
-      try {
-        map = fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ');
-      } catch {
-        // Cannot tell: treat as host root, whose sandboxes get the unprivileged ids (fail closed).
-      }
-      kind = map === '' || map === '0 0 4294967295' ? 'host-root' : 'userns-root';
-    }
+  if (process.geteuid?.() !== 0) return 'unprivileged';
+  let map = '';
+  try {
+    map = fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ');
+  } catch {
+    // Cannot tell: treat as host root, whose sandboxes get the unprivileged ids (fail closed).
   }
-  return kind;
+  return map === '' || map === '0 0 4294967295' ? 'host-root' : 'userns-root';
 }
 
 /** A range of subordinate ids, as /etc/subuid and /etc/subgid list them. */
 export interface SubordinateRange {
+  /** The first id. */
   start: number;
+  /** How many. */
   count: number;
 }
 
@@ -106,12 +105,12 @@ function mapLine(id: number, range: SubordinateRange | undefined, name: string):
  */
 export function normalizeIdentity(o: Record<string, unknown>, ns: NormalizedNamespaces): IdentityPlan {
   const joinsUser = ns.joined.some((j) => j.type === 'user');
+  let user: Record<string, unknown> = Object.create(null);
   if (o.user !== undefined) {
     if (!joinsUser) requireCreated(ns, 'user', 'user');
-    validateObject(o.user, 'options.user');
-    rejectUnknownKeys(o.user, ['uid', 'gid'], 'options.user');
+    user = snapshotObject(o.user, 'options.user');
+    rejectUnknownKeys(user, ['uid', 'gid'], 'options.user');
   }
-  const user = (o.user ?? {}) as Record<string, unknown>;
   const uid = user.uid ?? 0;
   const gid = user.gid ?? 0;
   validateId(uid, 'options.user.uid');

@@ -5,12 +5,10 @@
  * docs/filesystem.md is the model.
  * @module
  */
-import * as path from 'node:path';
-
 import type { NativeOp } from '../../binding';
 import { invalidArgType, invalidArgValue, outOfRange } from '../../errors';
 import { propagationFlags, type Propagation } from '../../propagation';
-import { validateInteger, validateNonEmptyString, validateObject } from '../../validate';
+import { snapshotArray, snapshotObject, validateInteger, validateNonEmptyString } from '../../validate';
 import { rejectUnknownKeys } from './keys';
 import { requireCreated, type NormalizedNamespaces } from './namespaces';
 import { optionalBoolean } from './values';
@@ -218,20 +216,22 @@ const ENTRY_KEYS: Record<MountEntry['type'], readonly string[]> = {
 const CREATABLE = new Set(['tmpfs', 'dev', 'overlay-tmpfs']);
 const PATH_MAX = 4096;
 
-function hostPath(value: unknown, name: string): string {
+/**
+ * An absolute, normalized path: a path means what it says, with no '.', '..'
+ * or empty components to walk elsewhere (a target is resolved inside the
+ * sandbox's root, where '..' stays at '/' anyway).
+ */
+function absolutePath(value: unknown, name: string): string {
   validateNonEmptyString(value, name);
   if (!value.startsWith('/')) throw invalidArgValue(name, value, 'must be an absolute path');
+  if (value !== '/' && value.slice(1).split('/').some((c) => c === '' || c === '.' || c === '..')) {
+    throw invalidArgValue(name, value, "must be a normalized path (no '.', '..' or '//' components)");
+  }
   if (Buffer.byteLength(value) >= PATH_MAX) throw invalidArgValue(name, value, `must be shorter than ${PATH_MAX} bytes`);
   return value;
 }
-
-/** A target in the sandbox's view: absolute, without `..`; returned normalized (no `.`, `//`, trailing `/`). */
-function sandboxPath(value: unknown, name: string): string {
-  const p = hostPath(value, name);
-  if (p.split('/').includes('..')) throw invalidArgValue(name, value, "must not contain '..' (targets are resolved inside the sandbox's root)");
-  const normal = path.posix.normalize(p);
-  return normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
-}
+const hostPath = absolutePath;
+const sandboxPath = absolutePath;
 
 function mode(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -249,8 +249,8 @@ interface OpContext {
 }
 
 /** @internal One entry as the op the child runs, and the paths a failure of it names. */
-export function mountOp(entry: unknown, name: string, ctx: OpContext = { index: 0, userns: false }): { op: NativeOp; paths: OpPaths } {
-  validateObject(entry, name);
+export function mountOp(value: unknown, name: string, ctx: OpContext = { index: 0, userns: false }): { op: NativeOp; paths: OpPaths } {
+  const entry = snapshotObject(value, name);
   const type = entry.type;
   if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(ENTRY_KEYS, type)) {
     throw invalidArgValue(`${name}.type`, type, `must be one of ${Object.keys(ENTRY_KEYS).map((k) => `'${k}'`).join(', ')}`);
@@ -300,9 +300,8 @@ export function mountOp(entry: unknown, name: string, ctx: OpContext = { index: 
       };
     }
     case 'overlay': {
-      if (!Array.isArray(entry.lower)) throw invalidArgType(`${name}.lower`, 'an instance of Array', entry.lower);
-      if (entry.lower.length === 0) throw invalidArgValue(`${name}.lower`, entry.lower, 'must hold at least one directory');
-      const lower = entry.lower.map((l, i) => hostPath(l, `${name}.lower[${i}]`));
+      const lower = snapshotArray(entry.lower, `${name}.lower`).map((l, i) => hostPath(l, `${name}.lower[${i}]`));
+      if (lower.length === 0) throw invalidArgValue(`${name}.lower`, entry.lower, 'must hold at least one directory');
       const params: [string, string | null][] = [['lowerdir', lower.map(escapeLayer).join(':')]];
       let tmpUpper = false;
       if (entry.upper === 'tmpfs') {
@@ -368,8 +367,7 @@ export function normalizeMounts(o: Record<string, unknown>, ns: NormalizedNamesp
   const opPaths: OpPaths[] = [];
   if (o.mounts !== undefined) {
     requireCreated(ns, 'mount', 'mounts');
-    if (!Array.isArray(o.mounts)) throw invalidArgType('options.mounts', 'an instance of Array', o.mounts);
-    o.mounts.forEach((entry, i) => {
+    snapshotArray(o.mounts, 'options.mounts').forEach((entry, i) => {
       const name = `options.mounts[${i}]`;
       const { op, paths } = mountOp(entry, name, { index: i, userns });
       if (op.target === '/' && root.rootfs === 0 && op.kind !== 'dir') {

@@ -3,8 +3,10 @@
  * @module
  */
 import { ErrorCodes, invalidArgType, invalidArgValue, libraryError } from '../../errors';
-import { NAMESPACE_NAMES, type NamespaceName } from '../../namespaces';
-import { validateFd, validateNamespaceList, validateNonEmptyString, validateObject } from '../../validate';
+import { NAMESPACES, NAMESPACE_NAMES, type NamespaceName } from '../../namespaces';
+import { isJoinableSet, kJoinFd } from '../../sets/join-target';
+import type { NamespaceSet } from '../../sets/namespace-set';
+import { namespaceList, snapshotObject, validateFd, validateNonEmptyString } from '../../validate';
 import { rejectUnknownKeys } from './keys';
 
 /** The namespaces {@link spawnIsolated} creates when `namespaces` is omitted. */
@@ -12,10 +14,18 @@ export const DEFAULT_NAMESPACES: readonly NamespaceName[] = Object.freeze(['pid'
 
 /**
  * An existing namespace to join: the path of a namespace file
- * (`/proc/PID/ns/net`, `/run/netns/NAME`, a bind-mounted file) or an open
- * fd of one (it stays the caller's: nsjs neither closes nor keeps it).
+ * (`/proc/PID/ns/net`, `/run/netns/NAME`, a bind-mounted file), an open fd
+ * of one (it stays the caller's: nsjs neither closes nor keeps it), a
+ * process (`{ pid }`: its namespace of the type joined), or a
+ * {@link NamespaceSet} (its namespace of that type).
  */
-export type JoinTarget = string | number;
+export type JoinTarget = string | number | ProcessTarget | NamespaceSet;
+
+/** A process as a join target: its namespace of the type joined (`/proc/PID/ns/<type>`). */
+export interface ProcessTarget {
+  /** Its pid, as the caller sees it. */
+  pid: number;
+}
 
 /** Options of the namespace family. */
 export interface NamespaceOptions {
@@ -31,7 +41,8 @@ export interface NamespaceOptions {
    * the namespaces created, belong to it. Each target's type is checked
    * (`NS_GET_NSTYPE`) before clone. Joining a PID namespace takes effect for
    * children only, so the program then runs under nsjs-init, which stays
-   * outside. A type cannot be both created and joined.
+   * outside. A joined type is left out of the default `namespaces`; one listed
+   * in `namespaces` too is an error.
    */
   join?: Partial<Record<NamespaceName, JoinTarget>>;
 }
@@ -39,14 +50,14 @@ export interface NamespaceOptions {
 /** @internal */
 export interface JoinSpec {
   type: NamespaceName;
-  target: JoinTarget;
+  target: string | number;
 }
 
 /** @internal */
 export interface NormalizedNamespaces {
   /** The namespaces to create, in the order given (plus 'user' for a rootless caller). */
   created: NamespaceName[];
-  /** The namespaces to join, in the order they are joined. */
+  /** The namespaces to join, in the order they are joined, each as a path or an fd. */
   joined: JoinSpec[];
 }
 
@@ -54,24 +65,21 @@ export interface NormalizedNamespaces {
 const JOIN_ORDER: readonly NamespaceName[] = ['user', 'cgroup', 'ipc', 'uts', 'net', 'pid', 'time', 'mount'];
 
 export function normalizeNamespaces(o: Record<string, unknown>): NormalizedNamespaces {
-  const requested = o.namespaces === undefined ? [...DEFAULT_NAMESPACES] : o.namespaces;
-  validateNamespaceList(requested, 'options.namespaces');
-  const created = [...new Set<NamespaceName>(requested as NamespaceName[])];
+  const requested = o.namespaces === undefined ? [...DEFAULT_NAMESPACES] : namespaceList(o.namespaces, 'options.namespaces');
+  let created = [...new Set<NamespaceName>(requested)];
 
   const joined: JoinSpec[] = [];
   if (o.join !== undefined) {
-    validateObject(o.join, 'options.join');
-    rejectUnknownKeys(o.join, NAMESPACE_NAMES, 'options.join');
-    const join = o.join as Record<string, unknown>;
+    const join = snapshotObject(o.join, 'options.join');
+    rejectUnknownKeys(join, NAMESPACE_NAMES, 'options.join');
+    // With the default namespaces, a joined type is joined instead of created.
+    if (o.namespaces === undefined) created = created.filter((t) => join[t] === undefined);
     for (const type of JOIN_ORDER) {
       const target = join[type];
       if (target === undefined) continue;
       const name = `options.join.${type}`;
-      if (typeof target === 'number') validateFd(target, name);
-      else if (typeof target === 'string') validateNonEmptyString(target, name);
-      else throw invalidArgType(name, 'of type string or number (a namespace file or an fd)', target);
       if (created.includes(type)) throw invalidArgValue(name, target, `joins a namespace that \`namespaces\` also creates ('${type}')`);
-      joined.push({ type, target });
+      joined.push({ type, target: joinTarget(type, target, name) });
     }
   }
   const joins = (t: NamespaceName) => joined.some((j) => j.type === t);
@@ -84,6 +92,27 @@ export function normalizeNamespaces(o: Record<string, unknown>): NormalizedNames
     );
   }
   return { created, joined };
+}
+
+/** A target as a path or an fd: `{ pid }` is that process's namespace file, a set gives its fd. */
+function joinTarget(type: NamespaceName, target: unknown, name: string): string | number {
+  if (typeof target === 'number') {
+    validateFd(target, name);
+    return target;
+  }
+  if (typeof target === 'string') {
+    validateNonEmptyString(target, name);
+    return target;
+  }
+  if (isJoinableSet(target)) return target[kJoinFd](type);
+  if (typeof target === 'object' && target !== null && !Array.isArray(target)) {
+    const process = snapshotObject(target, name);
+    rejectUnknownKeys(process, ['pid'], name);
+    const pid = process.pid;
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1) throw invalidArgValue(`${name}.pid`, pid, 'must be a positive integer (a process id)');
+    return `/proc/${pid}/ns/${NAMESPACES[type].procName}`;
+  }
+  throw invalidArgType(name, 'of type string or number (a namespace file or an fd), a { pid } or a NamespaceSet', target);
 }
 
 /** Throws ERR_NSJS_REQUIRES_NAMESPACE unless `needed` is created. */

@@ -3,7 +3,7 @@
  * @module
  */
 import { invalidArgType, outOfRange } from '../../errors';
-import { validateObject } from '../../validate';
+import { snapshotObject } from '../../validate';
 import { rejectUnknownKeys } from './keys';
 import { requireCreated, type NormalizedNamespaces } from './namespaces';
 
@@ -28,11 +28,11 @@ export interface TimeOptions {
 export function normalizeTime(o: Record<string, unknown>, ns: NormalizedNamespaces): string | undefined {
   if (o.timeOffsets === undefined) return ns.created.includes('time') ? '' : undefined;
   requireCreated(ns, 'time', 'timeOffsets');
-  validateObject(o.timeOffsets, 'options.timeOffsets');
-  rejectUnknownKeys(o.timeOffsets, ['monotonic', 'boottime'], 'options.timeOffsets');
+  const offsets = snapshotObject(o.timeOffsets, 'options.timeOffsets');
+  rejectUnknownKeys(offsets, ['monotonic', 'boottime'], 'options.timeOffsets');
   const lines: string[] = [];
   for (const clock of ['monotonic', 'boottime'] as const) {
-    const v = (o.timeOffsets as Record<string, unknown>)[clock];
+    const v = offsets[clock];
     if (v === undefined) continue;
     if (typeof v !== 'number') throw invalidArgType(`options.timeOffsets.${clock}`, 'of type number', v);
     if (!Number.isFinite(v) || Math.abs(v) > 2 ** 52 / 1e9) {

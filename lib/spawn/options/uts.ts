@@ -21,7 +21,7 @@ export interface NormalizedUts {
 
 /** @internal */
 export function normalizeUts(o: Record<string, unknown>, ns: NormalizedNamespaces): NormalizedUts {
-  const out: NormalizedUts = {};
+  const out = Object.create(null) as NormalizedUts; // optional fields: never inherited
   for (const key of ['hostname', 'domainname'] as const) {
     if (o[key] === undefined) continue;
     requireCreated(ns, 'uts', key);
