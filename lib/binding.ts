@@ -72,6 +72,7 @@ export interface NativePlan {
   propagation: number;
   /** 0: the host's tree; 1: an empty tmpfs becomes /; 2: rootfsPath becomes / (pivot_root in both). */
   rootfs: 0 | 1 | 2;
+  /** rootfs 2: the host directory. */
   rootfsPath?: string;
   /** A staging tmpfs for file contents and tmpfs uppers (always there with a new root). */
   staging: boolean;
@@ -79,11 +80,13 @@ export interface NativePlan {
   readonlyRoot: boolean;
   /** uid=/gid= of every tmpfs nsjs makes: the program's ids, when the child's own are not mapped yet. */
   tmpfsUid?: string;
+  /** With tmpfsUid. */
   tmpfsGid?: string;
   /** The setup ops, run in order by the mounts step. */
   ops: NativeOp[];
   /** The lock-mounts step: a nested user namespace with these maps, and a mount namespace it owns. */
   lockUidMap?: string;
+  /** With lockUidMap. */
   lockGidMap?: string;
   /** sethostname / setdomainname inside the new UTS namespace. */
   hostname?: string;
@@ -186,6 +189,8 @@ export interface NativeBinding {
   unmount(target: string): void;
   /** The inode of the user namespace that owns the namespace `fd` (NS_GET_USERNS). */
   nsOwner(fd: number): number;
+  /** An fd (O_CLOEXEC) of the parent of the user namespace open as `fd`. */
+  nsParentFd(fd: number): number;
   /** Sends a pooled spawn's request with its fds 0-2 to a ready set's holder; returns the program's pid inside (blocks until the holder answers). */
   poolStart(sock: number, request: Buffer, fds: [number, number, number]): number;
   /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC). */

@@ -142,6 +142,14 @@ Napi::Value NsOwner(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(inode));
 }
 
+Napi::Value NsParentFd(const Napi::CallbackInfo &info) {
+  int fd = -1, parent = -1;
+  if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
+  nsjs_error e{};
+  if (nsjs_ns_parent(fd, &parent, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), parent);
+}
+
 // A pooled spawn: poolStart(sock, request, [fd0, fd1, fd2]) -> the program's pid inside.
 Napi::Value PoolStart(const Napi::CallbackInfo &info) {
   int sock = -1;
@@ -691,6 +699,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("bindNamespace", Napi::Function::New(env, BindNamespace, "bindNamespace"));
   exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
   exports.Set("nsOwner", Napi::Function::New(env, NsOwner, "nsOwner"));
+  exports.Set("nsParentFd", Napi::Function::New(env, NsParentFd, "nsParentFd"));
   exports.Set("poolStart", Napi::Function::New(env, PoolStart, "poolStart"));
   exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair, "seqpacketPair"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));

@@ -16,6 +16,18 @@ const own = <T extends object, K extends keyof T>(o: T, key: K): T[K] | undefine
 
 const flagsOf = (names: readonly NamespaceName[]) => names.filter((n) => n !== 'time').reduce((acc, n) => acc | NAMESPACES[n].flag, 0);
 
+/**
+ * Whether the child's lock-mounts step nests a user and mount namespace: in
+ * its own user namespace the program could remount a read-only mount
+ * writable or unmount what hides a path, so whenever the sandbox has one and
+ * mounts anything, the kernel is made to lock them (docs/filesystem.md).
+ */
+export function locksMounts(n: NormalizedIsolation): boolean {
+  const userns = n.namespaces.created.includes('user') || n.namespaces.joined.some((j) => j.type === 'user');
+  const m = n.mounts;
+  return userns && (m.ops.length > 0 || m.rootfs !== 0 || m.readonlyRoot);
+}
+
 /** `joins` are the joined namespaces' fds, opened by the caller in `n.namespaces.joined` order. */
 export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]): PlanWithoutFds {
   // A joined user namespace must own what is created: then it is made by
@@ -24,11 +36,7 @@ export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]):
   const created = flagsOf(n.namespaces.created);
   const m = n.mounts;
   const id = n.identity;
-  const userns = n.namespaces.created.includes('user') || joinsUser;
-  // In its own user namespace the program could remount a read-only mount
-  // writable or unmount what hides a path: lock-mounts nests one more user
-  // namespace (its own ids, one to one) so that the kernel locks them all.
-  const lock = userns && (m.ops.length > 0 || m.rootfs !== 0 || m.readonlyRoot);
+  const lock = locksMounts(n);
   return {
     cloneFlags: joinsUser ? 0 : created,
     useVm: n.lifecycle.useVm,

@@ -91,6 +91,8 @@ int nsjs_pool_start(int sock, const char *req, size_t len, const int fds[3], int
 int nsjs_seqpacket_pair(int fds[2], nsjs_error *e);
 /* The inode of the user namespace that owns the namespace fd (ioctl NS_GET_USERNS). */
 int nsjs_ns_owner(int fd, unsigned long long *inode, nsjs_error *e);
+/* An fd (O_CLOEXEC) of the parent of a user namespace (ioctl NS_GET_PARENT). */
+int nsjs_ns_parent(int fd, int *parent, nsjs_error *e);
 
 /* ---- Spawn: clone a child, set it up, exec ---- */
 typedef struct nsjs_plan {

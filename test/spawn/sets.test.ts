@@ -146,6 +146,20 @@ describe('createNamespaces', () => {
     expect(await waitFor(() => lsns().filter((n) => inodes.includes(n.ns)).every((n) => !alive(n.pid)), 10000)).toBe(true);
   });
 
+  it('with mounts and a user namespace: members join the outer user namespace (they may set the hostname), and the mounts stay locked for them', async () => {
+    const dir = fs.mkdtempSync('/var/tmp/nsjs-set-');
+    fs.chmodSync(dir, 0o755);
+    try {
+      const set = await createNamespaces({ namespaces: ['pid', 'mount', 'uts', 'ipc', 'net', 'user'], mounts: [{ type: 'tmpfs', target: dir }] });
+      sets.push(set);
+      const r = await set.spawn('sh', ['-c', `hostname member && hostname; grep -c " ${dir} " /proc/self/mountinfo; umount ${dir} 2>/dev/null || echo locked`]).result;
+      expect(r.stdout).toBe('member\n1\nlocked\n');
+      expect(fs.readlinkSync(`/proc/${set.pid}/ns/user`)).not.toBe(`user:[${set.namespaces.user?.inode}]`); // the holder's own is the nested one
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('with dieWithParent: false a set outlives its parent, until its holder gets SIGTERM', async () => {
     const run = await runNode(`
       const set = await nsjs.createNamespaces({ dieWithParent: false, namespaces: ['net', 'uts'] });
