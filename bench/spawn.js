@@ -35,46 +35,59 @@ const pooled = () => new Promise((resolve, reject) => {
 const poolFull = async () => { while (pool.ready < pool.size) await new Promise((r) => setTimeout(r, 1)); };
 
 const hasBwrap = (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, 'bwrap')));
-// The filesystem rows: readOnlyHost() against bubblewrap doing the same.
 const BWRAP_ARGS = ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '/bin/true'];
 const rows = [
-  ['floor', 'child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
-  ['noinit', 'spawnIsolated defaults, init: false', isolated({ init: false })],
-  ['defaults', 'spawnIsolated defaults (init on)', isolated({})],
-  ['fork', "spawnIsolated init: false, cloneStrategy 'fork'", isolated({ init: false, cloneStrategy: 'fork' })],
-  ['unshare', 'spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
+  ['child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
+  ['spawnIsolated defaults, init: false', isolated({ init: false })],
+  ['spawnIsolated defaults (init on)', isolated({})],
+  ["  same, seccomp: false, capabilities: 'all'", isolated({ seccomp: false, capabilities: 'all' })],
+  ["spawnIsolated init: false, cloneStrategy 'fork'", isolated({ init: false, cloneStrategy: 'fork' })],
+  ['spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
     ...(rootless ? ['--user', '--map-root-user'] : []),
     '--pid', '--fork', '--mount-proc', '--uts', '--ipc', '--net', '--mount', '/bin/true'])],
-  ['pool', 'pool.spawn(/bin/true), warm pool (defaults)', pooled],
-  ['rohost', 'spawnIsolated readOnlyHost()', isolated(readOnlyHost())],
+  ['pool.spawn(/bin/true), warm pool (defaults)', pooled],
+  // The filesystem rows: readOnlyHost() against bubblewrap doing the same.
+  ['spawnIsolated readOnlyHost()', isolated(readOnlyHost())],
   // bwrap --unshare-all also makes a user and a cgroup namespace: the same here (and so lock-mounts).
-  ['rohostAll', 'spawnIsolated readOnlyHost(), + user, cgroup', isolated({ ...readOnlyHost(), namespaces: ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup'] })],
-  ...(hasBwrap ? [['bwrap', 'spawn bwrap --unshare-all --ro-bind / / --dev …', cpSpawn('bwrap', BWRAP_ARGS)]] : []),
+  ['  same, + user, cgroup (as bwrap --unshare-all)', isolated({ ...readOnlyHost(), namespaces: ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup'] })],
+  ...(hasBwrap ? [['spawn bwrap --unshare-all --ro-bind / / --dev …', cpSpawn('bwrap', BWRAP_ARGS)]] : []),
 ];
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const time = async (fn) => { const t = process.hrtime.bigint(); await fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
 
 async function sideBySide() {
-  for (const [, , fn] of rows) for (let i = 0; i < 20; i++) await fn(); // warm-up
-  const times = Object.fromEntries(rows.map(([key]) => [key, []]));
+  for (const [, fn] of rows) for (let i = 0; i < 20; i++) await fn(); // warm-up
+  const times = rows.map(() => []);
   for (let i = 0; i < N; i++) {
     // Rotate the order each round so no row always runs first.
     for (let k = 0; k < rows.length; k++) {
-      const [key, , fn] = rows[(i + k) % rows.length];
+      const j = (i + k) % rows.length;
       await poolFull();
-      times[key].push(await time(fn));
+      times[j].push(await time(rows[j][1]));
     }
   }
   console.log(`\nside by side, ${N} rounds, ${rootless ? 'rootless (uid ' + process.geteuid() + ')' : 'root'}; ms (median), ratio to the floor (median of per-round ratios)`);
-  const paired = (a, b) => median(times[a].map((t, i) => t / times[b][i]));
-  for (const [key, name] of rows) {
-    console.log(`  ${name.padEnd(52)} ${median(times[key]).toFixed(3).padStart(8)} ms   ${paired(key, 'floor').toFixed(2)}×`);
-  }
-  console.log(`  unshare(1) row / defaults row: ${paired('unshare', 'defaults').toFixed(2)}× (target ≥ 2.4)`);
-  console.log(`  pool row p50 / floor p50: ${(median(times.pool) / median(times.floor)).toFixed(2)}× (target ≤ 0.6)`);
+  const floor = times[0];
+  rows.forEach(([name], j) => {
+    const ratio = median(times[j].map((t, i) => t / floor[i]));
+    console.log(`  ${name.padEnd(52)} ${median(times[j]).toFixed(3).padStart(8)} ms   ${ratio.toFixed(2)}×`);
+  });
+  // Rows by name, so that a row added above does not shift these.
+  const at = (prefix) => times[rows.findIndex(([name]) => name.startsWith(prefix))];
+  const defaults = at('spawnIsolated defaults (init on)');
+  const unshareVsDefaults = median(at('spawn unshare').map((t, i) => t / defaults[i]));
+  console.log(`  unshare(1) row / defaults row: ${unshareVsDefaults.toFixed(2)}× (target ≥ 2.4)`);
+  const p50 = median(at('pool.spawn')) / median(floor);
+  console.log(`  pool row p50 / floor p50: ${p50.toFixed(2)}× (target ≤ 0.6)`);
+  // The default seccomp filter and capability cut, as a share of a default spawn.
+  const bare = at("  same, seccomp: false");
+  const privileges = median(defaults.map((t, i) => (t - bare[i]) / t));
+  console.log(`  seccomp filter + capability cut: ${(privileges * 100).toFixed(1)}% of a default spawn (target < 5%)`);
   if (hasBwrap) {
-    console.log(`  bwrap row / readOnlyHost() row: ${paired('bwrap', 'rohost').toFixed(2)}× (target ≥ 2); / readOnlyHost() + user, cgroup: ${paired('bwrap', 'rohostAll').toFixed(2)}×`);
+    const bwrap = at('spawn bwrap');
+    const paired = (row) => median(bwrap.map((t, i) => t / row[i]));
+    console.log(`  bwrap row / readOnlyHost() row: ${paired(at('spawnIsolated readOnlyHost()')).toFixed(2)}× (target ≥ 2); / the same + user, cgroup: ${paired(at('  same, + user, cgroup')).toFixed(2)}×`);
   } else {
     console.log('  (no bwrap on PATH: install bubblewrap for the filesystem comparison)');
   }

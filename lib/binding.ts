@@ -60,6 +60,9 @@ export interface NativePlan {
   denySetgroups: boolean;
   /** The parent writes the maps (ranges the child may not write itself) while the child waits. */
   mapsByParent: boolean;
+  /** With mapsByParent, for a caller who is not root: newuidmap/newgidmap write the maps, run as `helper <pid> <inside> <outside> <count>…`. */
+  uidMapHelper?: string;
+  gidMapHelper?: string;
   /** Run the program as uid/gid inside (setresgid, setresuid): needs a new or joined user namespace. */
   setIdentity: boolean;
   /** With setIdentity, setgroups([]) first: 0 keep the groups, 1 drop them or fail, 2 drop them where the namespace allows (a joined one may deny setgroups). */
@@ -116,6 +119,40 @@ export interface NativePlan {
   envp: string[];
   /** nsjs-init, when the program runs under it. */
   initPath?: string;
+  /** The capability numbers to keep: every set is cut to them last before exec; absent: no cut. */
+  capabilities?: number[];
+  /** The BPF program (struct sock_filter[]) compileSeccomp made, loaded last before exec; absent: none. */
+  seccompFilter?: Uint8Array;
+  /** A Landlock ruleset fd (landlockRuleset) the child restricts itself to after chdir; absent: none. */
+  landlockFd?: number;
+}
+
+/** A Landlock ruleset for landlockRuleset: LANDLOCK_ACCESS_* masks, the rights for this kernel's ABI. */
+export interface NativeLandlockSpec {
+  handledFs: number;
+  handledNet: number;
+  scoped: number;
+  /** Each opened O_PATH; a file gets only the rights a file can have. */
+  paths: { path: string; access: number }[];
+  ports: { port: number; access: number }[];
+}
+
+/** A seccomp filter for compileSeccomp: libseccomp's action numbers and architecture names. */
+export interface NativeSeccompSpec {
+  defaultAction: number;
+  /** libseccomp names ('x86_64', 'x86', 'x32'); empty: the native one. */
+  arches: string[];
+  /** `op`: libseccomp's enum scmp_compare (1 NE .. 7 MASKED_EQ); `a`, `b` its datum_a and datum_b. */
+  rules: { name: string; action: number; args: { index: number; op: number; a: number; b: number }[] }[];
+}
+
+/** Why compileSeccomp made no program: no libseccomp, an unknown name, or libseccomp refused (errno). */
+export interface NativeSeccompFailure {
+  error: 'no-library' | 'bad-name' | 'failed';
+  name?: string;
+  errno: number;
+  /** The libseccomp version loaded ('' when none). */
+  version: string;
 }
 
 export interface NativeSpawnResult {
@@ -197,11 +234,15 @@ export interface NativeBinding {
   seqpacketPair(): [number, number];
   socketpair(): [number, number];
   closeFd(fd: number): void;
-  /** The Landlock ABI version, or a negative errno (-EOPNOTSUPP: disabled, -ENOSYS: absent). */
+  /** The highest Landlock ABI of this kernel, or -errno (-EOPNOTSUPP: disabled, -ENOSYS: absent). */
   landlockAbi(): number;
   spawn(plan: NativePlan): NativeSpawnResult;
   /** The same clone off the event loop (a pool's refills); the plan's fds must stay open until the callback. */
   spawnAsync(plan: NativePlan, callback: (err: Error | null, result?: NativeSpawnResult) => void): void;
+  /** Compiles a filter with libseccomp (loaded by dlopen on first use) to a BPF program. */
+  compileSeccomp(spec: NativeSeccompSpec): Uint8Array | NativeSeccompFailure;
+  /** Makes a Landlock ruleset (CLOEXEC fd); a failure names the path or port by its index (nativeOp). */
+  landlockRuleset(spec: NativeLandlockSpec): number;
   ExitWatcher: NativeExitWatcherConstructor;
   RecordWatcher: NativeRecordWatcherConstructor;
   constants: NativeConstants;

@@ -39,6 +39,10 @@ export type { NetworkOptions } from './spawn/options/network';
 export type { TimeOffsets, TimeOptions } from './spawn/options/time';
 export type { LifecycleOptions, SpawnLifecycleOptions } from './spawn/options/lifecycle';
 export type { ExecOptions } from './spawn/options/exec';
+export { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, type CapabilityName, type CapabilityOptions } from './spawn/options/capabilities';
+export type { IdMapEntry, MapOptions } from './spawn/options/maps';
+export type { LandlockOptions, LandlockReport, LandlockRules } from './spawn/options/landlock';
+export type { SeccompArchMap, SeccompArg, SeccompCondition, SeccompOptions, SeccompProfile, SeccompRule } from './spawn/options/seccomp';
 export { clone, type CloneOptions } from './clone';
 export {
   createNamespaces,

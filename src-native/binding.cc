@@ -198,13 +198,6 @@ Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   return a;
 }
 
-// The Landlock ABI version (landlock_create_ruleset with the VERSION flag),
-// or -errno: EOPNOTSUPP when Landlock is built but disabled, ENOSYS when absent.
-Napi::Value LandlockAbi(const Napi::CallbackInfo &info) {
-  long abi = syscall(444 /* landlock_create_ruleset, the same on x86_64 and arm64 */, nullptr, 0, 1U << 0);
-  return Napi::Number::New(info.Env(), abi >= 0 ? static_cast<double>(abi) : -static_cast<double>(errno));
-}
-
 Napi::Value CloseFd(const Napi::CallbackInfo &info) {
   int fd = -1;
   if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
@@ -233,6 +226,8 @@ struct PlanStorage {
   std::vector<nsjs_op> ops;
   std::vector<unsigned long long> mount_ids;
   std::vector<nsjs_join> joins;
+  std::string seccomp_filter;
+  std::string uid_map_helper, gid_map_helper;
 };
 
 // Every key a plan may have (lib/binding.ts NativePlan): any other is refused,
@@ -241,8 +236,8 @@ const char *const kPlanKeys[] = {
   "cloneFlags", "useVm", "joins", "unshareFlags", "uidMap", "gidMap", "denySetgroups", "mapsByParent",
   "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
   "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
-  "argv", "envp", "initPath", "rootfs", "rootfsPath", "staging", "readonlyRoot", "tmpfsUid", "tmpfsGid",
-  "lockUidMap", "lockGidMap"};
+  "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd", "uidMapHelper", "gidMapHelper",
+  "rootfs", "rootfsPath", "staging", "readonlyRoot", "tmpfsUid", "tmpfsGid", "lockUidMap", "lockGidMap"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
   napi_value raw;
@@ -484,6 +479,37 @@ bool ReadOps(Napi::Object o, PlanStorage *st) {
   return true;
 }
 
+// capabilities: absent (leave them), or the capability numbers (0..63) to keep.
+bool ReadCapabilities(Napi::Object o, nsjs_plan *p) {
+  Napi::Value v = o.Get("capabilities");
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray()) return FailKey(o.Env(), "capabilities", "an array of capability numbers");
+  Napi::Array a = v.As<Napi::Array>();
+  p->cut_caps = 1;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value c = a.Get(i);
+    double d = c.IsNumber() ? c.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 63) || d != static_cast<int>(d)) return FailKey(o.Env(), "capabilities", "an array of capability numbers");
+    p->cap_keep |= 1ULL << static_cast<int>(d);
+  }
+  return true;
+}
+
+// seccompFilter: absent, or the BPF program compileSeccomp made (struct sock_filter[]).
+bool ReadSeccompFilter(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
+  Napi::Value v = o.Get("seccompFilter");
+  if (v.IsUndefined()) return true;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return FailKey(o.Env(), "seccompFilter", "a Uint8Array");
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  if (a.ByteLength() == 0 || a.ByteLength() % 8 != 0 || a.ByteLength() / 8 > 0xffff)
+    return FailKey(o.Env(), "seccompFilter", "a BPF program (1 to 65535 instructions of 8 bytes)");
+  st->seccomp_filter.assign(reinterpret_cast<const char *>(a.Data()), a.ByteLength());
+  p->seccomp_filter = st->seccomp_filter.data();
+  p->seccomp_len = static_cast<unsigned short>(a.ByteLength() / 8);
+  return true;
+}
+
 bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   bool has_uid = false, has_gid = false, has_host = false, has_domain = false, has_time = false,
        has_cwd = false, has_init = false, has_rootfs_path = false, has_tmpfs_uid = false, has_tmpfs_gid = false,
@@ -506,6 +532,7 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
       !ReadBool(o, "dieWithParent", &p->die_with_parent) || !ReadString(o, "cwd", &st->cwd, &has_cwd) ||
       !ReadStrings(o, "execPaths", &st->exec_paths) || !ReadStrings(o, "argv", &st->argv) ||
       !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init) ||
+      !ReadCapabilities(o, p) || !ReadSeccompFilter(o, st, p) ||
       !ReadInt(o, "rootfs", &p->rootfs) || !ReadString(o, "rootfsPath", &st->rootfs_path, &has_rootfs_path) ||
       !ReadBool(o, "staging", &p->staging) || !ReadBool(o, "readonlyRoot", &p->readonly_root) ||
       !ReadString(o, "tmpfsUid", &st->tmpfs_uid, &has_tmpfs_uid) ||
@@ -523,6 +550,19 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   bool new_mount_ns = (p->clone_flags | p->unshare_flags) & CLONE_NEWNS;
   if ((p->rootfs != NSJS_ROOT_HOST || p->staging || p->readonly_root || !st->ops.empty() || has_lock_uid) && !new_mount_ns)
     return Fail(o.Env(), "a new root, ops and lock maps need a new mount namespace");
+  bool has_uid_helper = false, has_gid_helper = false;
+  if (!ReadString(o, "uidMapHelper", &st->uid_map_helper, &has_uid_helper) ||
+      !ReadString(o, "gidMapHelper", &st->gid_map_helper, &has_gid_helper))
+    return false;
+  if (has_uid_helper != has_gid_helper || (has_uid_helper && !p->maps_by_parent))
+    return Fail(o.Env(), "uidMapHelper and gidMapHelper go together, with mapsByParent");
+  p->uid_map_helper = has_uid_helper ? st->uid_map_helper.c_str() : nullptr;
+  p->gid_map_helper = has_gid_helper ? st->gid_map_helper.c_str() : nullptr;
+  p->landlock_fd = -1;
+  if (!o.Get("landlockFd").IsUndefined()) {
+    if (!ReadInt(o, "landlockFd", &p->landlock_fd)) return false;
+    if (p->landlock_fd < 0) return FailKey(o.Env(), "landlockFd", "an fd");
+  }
   // Only namespace bits: CLONE_VM, CLONE_THREAD & co. are the core's to choose.
   if (p->clone_flags & ~kNamespaceBits) return Fail(o.Env(), "plan.cloneFlags may hold only CLONE_NEW* bits");
   if (p->unshare_flags & ~kNamespaceBits) return Fail(o.Env(), "plan.unshareFlags may hold only CLONE_NEW* bits");
@@ -704,12 +744,13 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair, "seqpacketPair"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
-  exports.Set("landlockAbi", Napi::Function::New(env, LandlockAbi, "landlockAbi"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync, "spawnAsync"));
   exports.Set("constants", Constants(env));
   InitExitWatcher(env, exports);
   InitRecordWatcher(env, exports);
+  InitSeccomp(env, exports);
+  InitLandlock(env, exports);
   return exports;
 }
 

@@ -10,5 +10,7 @@ namespace nsjs_addon {
 Napi::Error MakeNativeError(Napi::Env env, const nsjs_error &e);
 void InitExitWatcher(Napi::Env env, Napi::Object exports);
 void InitRecordWatcher(Napi::Env env, Napi::Object exports);
+void InitSeccomp(Napi::Env env, Napi::Object exports);
+void InitLandlock(Napi::Env env, Napi::Object exports);
 
 }  // namespace nsjs_addon

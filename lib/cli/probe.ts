@@ -54,6 +54,7 @@ export async function probeCommand(args: readonly string[]): Promise<number> {
       `cgroup: ${r.cgroup.version}`,
       ...Object.entries(r.cgroup.controllers).map(([c, f]) => line(`  ${c} controller`, f)),
       line('seccomp', r.seccomp),
+      line('libseccomp', r.libseccomp),
       line('landlock', r.landlock),
       line('subordinate ids', r.subordinateIds),
       line('native binary', r.binary),

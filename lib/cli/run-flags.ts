@@ -8,7 +8,10 @@
  * @internal
  * @module
  */
+import * as fs from 'node:fs';
+
 import type { NamespaceName } from '../namespaces';
+import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES } from '../spawn/options/capabilities';
 import type { SpawnIsolatedOptions } from '../spawn/spawn-isolated';
 import { UsageError, type FlagSpec } from './args';
 
@@ -45,6 +48,14 @@ const NAMESPACE_NAMES: readonly NamespaceName[] = ['pid', 'mount', 'uts', 'ipc',
 function add(o: RunOptions, ns: NamespaceName): void {
   if (!o.namespaces.includes(ns)) o.namespaces.push(ns);
 }
+
+/** The capability set being built by --cap-add/--cap-drop, from Docker's default (as bubblewrap starts from its own). */
+function capabilities(o: RunOptions): string[] {
+  if (!Array.isArray(o.capabilities)) o.capabilities = o.capabilities === 'none' ? [] : o.capabilities === 'all' ? [...CAPABILITY_NAMES] : [...DEFAULT_CAPABILITIES];
+  return o.capabilities as string[];
+}
+
+const capName = (v: string) => v.toUpperCase().replace(/^CAP_/, '');
 
 function integer(flag: string, value: string, min = 0): number {
   if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${flag} takes a whole number, got '${value}'`);
@@ -94,6 +105,36 @@ export const RUN_FLAGS: Readonly<Record<string, RunFlag>> = {
   setenv: { type: 'string', arity: 2, help: 'VAR VALUE: set an environment variable', apply: (o, [k, v]) => (o.env[k] = v) },
   unsetenv: { type: 'string', help: 'VAR: unset an environment variable', apply: (o, [k]) => delete o.env[k] },
   clearenv: { type: 'boolean', help: 'start from an empty environment (PATH included)', apply: (o) => (o.env = {}) },
+  'cap-add': {
+    type: 'string',
+    help: 'CAP: keep this capability too (ALL: every one); the set starts as Docker\'s default',
+    apply: (o, [v]) => {
+      if (capName(v) === 'ALL') o.capabilities = 'all';
+      else if (!capabilities(o).includes(capName(v))) capabilities(o).push(capName(v));
+    },
+  },
+  'cap-drop': {
+    type: 'string',
+    help: 'CAP: drop this capability (ALL: every one)',
+    apply: (o, [v]) => {
+      if (capName(v) === 'ALL') o.capabilities = 'none';
+      else o.capabilities = capabilities(o).filter((c) => c !== capName(v));
+    },
+  },
+  seccomp: {
+    type: 'string',
+    help: "FILE|none: an OCI/Docker seccomp profile (JSON) instead of nsjs's default filter, or none",
+    apply: (o, [v]) => {
+      if (v === 'none') o.seccomp = false;
+      else {
+        try {
+          o.seccomp = JSON.parse(fs.readFileSync(v, 'utf8'));
+        } catch (e) {
+          throw new UsageError(`--seccomp ${v}: ${(e as Error).message}`);
+        }
+      }
+    },
+  },
   chdir: { type: 'string', help: 'DIR: the working directory inside', apply: (o, [d]) => (o.cwd = d) },
   timeout: { type: 'string', help: 'MS: SIGTERM the sandbox after MS milliseconds', apply: (o, [v]) => (o.timeout = integer('timeout', v, 1)) },
   'no-init': { type: 'boolean', help: 'no nsjs-init: the program is PID 1 itself', apply: (o) => (o.init = false) },

@@ -6,6 +6,7 @@
  * @internal
  * @module
  */
+import { CAPABILITY_NAMES } from '../spawn/options/capabilities';
 import type { NormalizedIsolation } from '../spawn/options';
 import { shellLine, type Equivalent } from './quote';
 
@@ -71,6 +72,10 @@ export function bwrapLine(n: NormalizedIsolation): Equivalent {
   if (n.lifecycle.dieWithParent) argv.push('--die-with-parent');
   if (n.lifecycle.newSession) argv.push('--new-session');
   if (!n.lifecycle.noNewPrivs) cannot.push('noNewPrivileges: false: bwrap always sets no_new_privs');
+  const caps = n.privileges.capabilities;
+  if (caps !== undefined) argv.push('--cap-drop', 'ALL', ...caps.flatMap((c) => ['--cap-add', `CAP_${CAPABILITY_NAMES[c]}`]));
+  if (n.privileges.seccompFilter !== undefined) cannot.push('seccomp: bwrap loads a compiled filter from an fd (--seccomp FD), which a command line cannot hold');
+  if (n.landlock !== undefined) cannot.push('landlock: bwrap applies no Landlock rules');
   if (!n.loopbackUp && created.includes('net')) cannot.push('loopback: false: bwrap always brings lo up');
   if (!n.lifecycle.init && created.includes('pid')) argv.push('--as-pid-1');
   if (n.exec.cwd !== undefined) argv.push('--chdir', n.exec.cwd);

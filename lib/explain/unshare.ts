@@ -41,6 +41,9 @@ export function unshareLine(n: NormalizedIsolation): Equivalent {
   if (n.mounts.rootfs !== 0 || n.mounts.readonlyRoot) cannot.push('rootfs: unshare has no new root (run pivot_root(8) inside, or use bwrap)');
   if (n.lifecycle.init) cannot.push('init: with --fork the program itself is PID 1 (no reaper, SIGTERM without a handler is ignored)');
   if (n.lifecycle.dieWithParent) cannot.push('dieWithParent: --kill-child ends the program when unshare dies, not when the caller does');
+  if (n.privileges.capabilities !== undefined) cannot.push('capabilities: unshare keeps every one (setpriv --bounding-set/--inh-caps/--ambient-caps could cut them)');
+  if (n.privileges.seccompFilter !== undefined) cannot.push('seccomp: unshare loads no filter');
+  if (n.landlock !== undefined) cannot.push('landlock: unshare applies no Landlock rules');
   // What has a standard tool: a prefix that runs before the program.
   const prefix: string[] = [];
   if (n.uts.hostname !== undefined) prefix.push(`hostname ${shellLine([n.uts.hostname])}`);

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import { addonPath, binding } from '../binding';
 import { NAMESPACE_NAMES, type NamespaceName } from '../namespaces';
 import { callerKind, rootSubordinateRange, type SubordinateRange } from '../spawn/options/identity';
+import { normalizeIsolation } from '../spawn/options';
 import { spawnIsolated, type SpawnIsolatedOptions } from '../spawn/spawn-isolated';
 import { cgroupFacts, type CgroupFacts } from './cgroup';
 import { readTrimmed, type ProbeFact } from './fact';
@@ -73,6 +74,8 @@ export interface ProbeResult {
   cgroup: CgroupFacts;
   /** seccomp filters (SECCOMP_MODE_FILTER), by the kernel's own report. */
   seccomp: ProbeFact;
+  /** libseccomp, which compiles nsjs's filters (Debian `libseccomp2`): the default filter was compiled. */
+  libseccomp: ProbeFact;
   /** Landlock and its ABI version (landlock_create_ruleset), usable without privileges or namespaces. */
   landlock: LandlockFact;
   /** newuidmap/newgidmap (Debian `uidmap`) and this user's ranges in /etc/subuid and /etc/subgid. */
@@ -150,6 +153,13 @@ export async function probe(): Promise<ProbeResult> {
   } catch (e) {
     binary = { ok: false, reason: (e as Error).message, hint: (e as { hint?: string }).hint };
   }
+  let libseccomp: ProbeFact;
+  try {
+    normalizeIsolation('true', [], { namespaces: [], init: false }, []); // compiles the default filter
+    libseccomp = { ok: true, reason: 'the default filter was compiled with libseccomp' };
+  } catch (e) {
+    libseccomp = { ok: false, reason: (e as Error).message, hint: (e as { hint?: string }).hint ?? 'apt-get install libseccomp2' };
+  }
   const seccompMode = /^Seccomp:\s*(\d)/m.exec(readTrimmed('/proc/self/status') ?? '')?.[1];
   const actions = readTrimmed('/proc/sys/kernel/seccomp/actions_avail');
   let abi = -38; /* ENOSYS */
@@ -167,6 +177,7 @@ export async function probe(): Promise<ProbeResult> {
     pidfd: kernelAtLeast(5, 3) ? { ok: true, reason: `Linux ${os.release()} has pidfd_open (5.3)` } : { ok: false, reason: `Linux ${os.release()} is older than 5.3`, hint: 'nsjs needs Linux 5.3 or newer' },
     cloneIntoCgroup: kernelAtLeast(5, 7) ? { ok: true, reason: `Linux ${os.release()} has clone3 CLONE_INTO_CGROUP (5.7)` } : { ok: false, reason: `Linux ${os.release()} is older than 5.7` },
     cgroup: cgroupFacts(),
+    libseccomp,
     seccomp: seccompMode !== undefined && actions !== undefined ? { ok: true, reason: `seccomp filters are available (actions: ${actions})` } : { ok: false, reason: 'the kernel reports no seccomp filter support' },
     landlock:
       abi > 0

@@ -13,6 +13,7 @@ import { nsPids } from '../inspect';
 import { NAMESPACES, nameFromType, type NamespaceName } from '../namespaces';
 import { killArgument, signalName } from '../signals';
 import type { NormalizedIsolation } from './options';
+import { landlockRuleset, type LandlockReport, type NormalizedLandlock } from './options/landlock';
 import { buildPlan } from './plan';
 import { spawnError } from './spawn-error';
 import { stopsOrResumes } from './stop-signals';
@@ -43,6 +44,8 @@ export class ClonedProcess {
   readonly nsPid: number;
   /** The namespaces created for it. */
   readonly namespaces: readonly NamespaceName[];
+  /** With the `landlock` option: the Landlock ABI used and what this kernel could not enforce. */
+  readonly landlock: LandlockReport | undefined;
   #watcher: NativeExitWatcher;
   #status: ExitStatus | undefined;
   #exited: Promise<ExitStatus>;
@@ -52,9 +55,10 @@ export class ClonedProcess {
   constructor(
     spawned: { pid: number; pidfd: number; nsPid: number; statusFd: number },
     namespaces: NamespaceName[],
-    how: { dieWithParent: boolean; init: boolean },
+    how: { dieWithParent: boolean; init: boolean; landlock?: LandlockReport },
   ) {
     this.pid = spawned.pid;
+    this.landlock = how.landlock;
     this.pidfd = spawned.pidfd;
     this.nsPid = spawned.nsPid;
     this.namespaces = Object.freeze([...namespaces]);
@@ -133,6 +137,20 @@ function openJoins(n: NormalizedIsolation, opened: number[]): NativeJoin[] {
   });
 }
 
+/** The Landlock ruleset, made before clone; a path it cannot open or add is reported with its name. */
+function openLandlock(l: NormalizedLandlock, initPath: string | undefined, opened: number[]): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = landlockRuleset(l, initPath);
+  } catch (e) {
+    const op = (e as { nativeOp?: number }).nativeOp;
+    const rule = op !== undefined ? l.spec.paths[op] : undefined;
+    throw fromNative(e, rule ? { path: rule.path } : {});
+  }
+  if (fd !== undefined) opened.push(fd);
+  return fd;
+}
+
 /** The pid inside a joined PID namespace of a program nsjs-init reported by its outside pid. */
 function nsPidInside(outside: number): number {
   try {
@@ -155,7 +173,8 @@ function preparePlan(n: NormalizedIsolation, stdio: number[]): { plan: NativePla
   const opened: number[] = [];
   const close = () => opened.splice(0).forEach((fd) => fs.closeSync(fd));
   try {
-    const plan = { ...buildPlan(n, openJoins(n, opened)), stdio, ...(initPath !== undefined ? { initPath } : {}) };
+    const landlockFd = n.landlock && openLandlock(n.landlock, initPath, opened);
+    const plan = { ...buildPlan(n, openJoins(n, opened)), stdio, ...(initPath !== undefined ? { initPath } : {}), ...(landlockFd !== undefined ? { landlockFd } : {}) };
     return { plan, initPath, close };
   } catch (e) {
     close();
@@ -195,5 +214,5 @@ export function spawnNativeAsync(n: NormalizedIsolation, stdio: number[]): Promi
 /** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
 export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
   const spawned = spawnNative(n, stdio);
-  return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init });
+  return new ClonedProcess(spawned, n.namespaces.created, { dieWithParent: n.lifecycle.dieWithParent, init: n.lifecycle.init, landlock: n.landlock?.report });
 }

@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import { maxBufferExceeded } from '../errors';
 import type { ClonedProcess, ExitStatus } from './cloned-process';
+import type { LandlockReport } from './options/landlock';
 import { readNamespaceIds, type NamespaceIds } from '../inspect';
 import { killArgument } from '../signals';
 import { DEFAULT_MAX_BUFFER, type OutputOptions } from './options/output';
@@ -43,6 +44,8 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
   pid: number | undefined;
   /** The program's pid inside its PID namespace: 1 without init, 2 with it. */
   nsPid: number | undefined;
+  /** With the `landlock` option: the Landlock ABI used and what this kernel could not enforce (`'best-effort'`). */
+  landlock: LandlockReport | undefined;
   /** The command as given. */
   readonly spawnfile: string;
   /** argv, including argv[0]. */
@@ -120,6 +123,7 @@ export class IsolatedProcess<Output extends string | Buffer = string> extends Ev
     this.pid = cloned.pid;
     this.nsPid = cloned.nsPid;
     this.#killSignal = killSignal;
+    this.landlock = cloned.landlock;
     if (timeout > 0) this.#timer = setTimeout(() => this.kill(killSignal), timeout);
     if (signal) {
       const onAbort = () => {

@@ -60,6 +60,8 @@ export function buildPlan(n: NormalizedIsolation, joins: readonly NativeJoin[]):
     newSession: n.lifecycle.newSession,
     noNewPrivs: n.lifecycle.noNewPrivs,
     dieWithParent: n.lifecycle.dieWithParent,
+    ...(n.privileges.capabilities !== undefined ? { capabilities: [...n.privileges.capabilities] } : {}),
+    ...(n.privileges.seccompFilter !== undefined ? { seccompFilter: n.privileges.seccompFilter } : {}),
     ...(own(n.exec, 'cwd') !== undefined ? { cwd: own(n.exec, 'cwd') } : {}),
     execPaths: n.exec.execPaths,
     argv: n.exec.argv,

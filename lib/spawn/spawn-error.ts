@@ -90,6 +90,12 @@ export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string 
     // nsjs-init's fork of the program hit a process limit (fork says EAGAIN for those).
     hint: step === 'init' && errno === EAGAIN ? INIT_FORK_HINT : undefined,
   };
+  // newuidmap/newgidmap refused a map: /etc/subuid or /etc/subgid is what to change.
+  if ((step === 'uid-map' || step === 'gid-map') && n.identity.uidMapHelper !== undefined) {
+    const file = step === 'uid-map' ? '/etc/subuid' : '/etc/subgid';
+    const map = step === 'uid-map' ? 'uidMap' : 'gidMap';
+    return systemError(errno, { syscall: e.nativeSyscall, step, path: file, code: ErrorCodes.USERNS_UNAVAILABLE, hint: `${e.nativeSyscall} refused the map: ${file} must give this user (uid ${process.geteuid?.()}) every outside range of ${map} except its own id` });
+  }
   const userns = n.namespaces.created.includes('user');
   const refused =
     (step === 'clone' && userns && USERNS_REFUSALS.has(errno)) ||

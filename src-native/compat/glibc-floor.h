@@ -5,7 +5,8 @@
  * systems. Each of these still exists under the architecture's first version,
  * with the same behaviour, so bind to that one instead. test/package/prebuilds
  * checks that no symbol newer than the documented floor (2.17) remains: a new
- * libc call that trips it gets a line here. */
+ * libc call that trips it gets a line here, or becomes a raw syscall where
+ * the function is newer than the floor itself (fstat, memfd_create). */
 #ifndef NSJS_GLIBC_FLOOR_H
 #define NSJS_GLIBC_FLOOR_H
 
@@ -26,6 +27,8 @@ NSJS_PIN(pthread_attr_setstacksize, pthread_attr_setstacksize);
 NSJS_PIN(pthread_sigmask, pthread_sigmask);
 NSJS_PIN(dlopen, dlopen);
 NSJS_PIN(dladdr, dladdr);
+NSJS_PIN(dlsym, dlsym);
+NSJS_PIN(pthread_once, pthread_once);
 NSJS_PIN(fcntl64, fcntl); /* on 64-bit, fcntl64 is fcntl under a new name */
 #undef NSJS_PIN
 #endif

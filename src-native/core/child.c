@@ -226,10 +226,19 @@ static int step_identity(struct child_state *s) {
   if (p->clear_groups != NSJS_GROUPS_KEEP && syscall(SYS_setgroups, 0, NULL) != 0 &&
       !(errno == EPERM && p->clear_groups == NSJS_GROUPS_CLEAR_IF_ALLOWED))
     return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETGROUPS);
+  /* The steps after this one (mounts, hostname, /proc, lo…) need the
+   * capabilities the child has in its user namespace, which a setresuid from
+   * that namespace's root to another uid would clear: keep the permitted set
+   * through it and raise the effective one again. exec recomputes them for the
+   * program (the capabilities step, when asked, carries some in the ambient set). */
+  int keep = p->uid != 0;
+  if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_PRCTL);
   if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) != 0)
     return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETRESGID);
   if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) != 0)
     return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETRESUID);
+  int sys = 0;
+  if (keep && nsjs_raise_effective(&sys) != 0) return step_fail(s, NSJS_STEP_IDENTITY, sys);
   /* The change of ids made this process undumpable, so its /proc/self files
    * became root's (timens_offsets, and lock-mounts' maps, are written later as
    * these ids). It execs soon, which sets dumpability again. */
@@ -260,6 +269,13 @@ static int step_lock_mounts(struct child_state *s) {
 static int step_chdir(struct child_state *s) {
   if (s->plan->cwd && chdir(s->plan->cwd) != 0) return step_fail(s, NSJS_STEP_CHDIR, NSJS_SYS_CHDIR);
   return 0;
+}
+
+/* Landlock, once every path the setup needed was used (the ruleset fd is
+ * closed with the others by close-fds). */
+static int step_landlock(struct child_state *s) {
+  int sys = 0;
+  return nsjs_landlock_restrict(s->plan, &sys) == 0 ? 0 : step_fail(s, NSJS_STEP_LANDLOCK, sys);
 }
 
 /* Puts each stdio source on its slot (0..n-1) and the error pipe on fd n.
@@ -341,6 +357,23 @@ static int step_close_fds(struct child_state *s) {
   return close_from(first) == 0 ? 0 : step_fail(s, NSJS_STEP_CLOSE_FDS, NSJS_SYS_CLOSE_RANGE);
 }
 
+/* Last before exec, once nothing else needs a privilege (privileges.c). */
+static int step_capabilities(struct child_state *s) {
+  int sys = 0;
+  return nsjs_cut_capabilities(s->plan, &sys) == 0 ? 0 : step_fail(s, NSJS_STEP_CAPABILITIES, sys);
+}
+
+static int load_seccomp(struct child_state *s) {
+  int sys = 0;
+  return nsjs_load_seccomp(s->plan, &sys) == 0 ? 0 : step_fail(s, NSJS_STEP_SECCOMP, sys);
+}
+
+/* With no_new_privs, the filter loads last. Without it, loading one needs
+ * CAP_SYS_ADMIN, which the capabilities step may drop: it loads before that
+ * step (as runc does), and the filter must then allow capset and prctl. */
+static int step_seccomp_without_nnp(struct child_state *s) { return s->plan->no_new_privs ? 0 : load_seccomp(s); }
+static int step_seccomp(struct child_state *s) { return s->plan->no_new_privs ? load_seccomp(s) : 0; }
+
 static long libc_execve(const char *path, char *const argv[], char *const envp[]) {
   execve(path, argv, envp);
   return -errno;
@@ -373,7 +406,7 @@ typedef int (*child_step)(struct child_state *);
 
 /* The setup, in order. Maps first (they give us our capabilities in the new
  * user namespace), then mounts, names, network, session, the identity the
- * program runs as, fds, exec. */
+ * program runs as, fds, the capability cut and the seccomp filter, exec. */
 static const child_step steps[] = {
   step_reset_signals,
   step_die_with_parent,
@@ -395,8 +428,12 @@ static const child_step steps[] = {
   step_no_new_privs,
   step_lock_mounts,
   step_chdir,
+  step_landlock,
   step_stdio,
   step_close_fds,
+  step_seccomp_without_nnp,
+  step_capabilities,
+  step_seccomp,
   step_exec,
 };
 

@@ -132,7 +132,7 @@ int nsjs_ns_owner(int fd, unsigned long long *inode, nsjs_error *e) {
   int owner = ioctl(fd, NS_GET_USERNS);
   if (owner < 0) return fail(e, NSJS_SYS_IOCTL);
   struct stat st;
-  int rc = fstat(owner, &st);
+  int rc = syscall(SYS_fstat, owner, &st);
   int saved = errno;
   close(owner);
   errno = saved;

@@ -107,6 +107,8 @@ typedef struct nsjs_plan {
   int deny_setgroups;
   int maps_by_parent;         /* the parent writes the maps (ranges the child may not write
                                  itself) while the child waits: a fork-style clone */
+  const char *uid_map_helper; /* with maps_by_parent: newuidmap/newgidmap write them (a caller who is */
+  const char *gid_map_helper; /* not root), run as "helper <pid> <map words>…"; NULL: written directly */
   int set_identity;           /* setresgid(gid), setresuid(uid) inside */
   int clear_groups;           /* with set_identity: setgroups([]) first; NSJS_GROUPS_* */
   unsigned uid, gid;
@@ -131,6 +133,11 @@ typedef struct nsjs_plan {
   int new_session;
   int no_new_privs;
   int die_with_parent;
+  int cut_caps;               /* the capabilities step cuts every set to cap_keep; 0: leave them */
+  unsigned long long cap_keep; /* bit n: capability n (capabilities(7)) */
+  const void *seccomp_filter; /* struct sock_filter[seccomp_len], compiled by the parent; NULL: none */
+  unsigned short seccomp_len;
+  int landlock_fd;            /* a Landlock ruleset made by the parent (nsjs_landlock_ruleset); -1: none */
   const char *cwd;            /* NULL: inherit */
   int stdio_count;
   const int *stdio;           /* source fd per slot, -1: closed */
@@ -161,6 +168,73 @@ int nsjs_spawn(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error *e);
  * and to root itself with include_root; a job-control stop a process leaves
  * at its default action is sent as SIGSTOP. See signal_tree.c. */
 int nsjs_signal_tree(pid_t root, int root_pidfd, int sig, int include_root, nsjs_error *e);
+
+/* ---- Privileges (privileges.c): run by the child, raw syscalls only ---- */
+/* Cuts the bounding, permitted, effective and inheritable sets to plan->cap_keep,
+ * and raises the ambient set to it when the uid is not 0. *sys names the failed call. */
+int nsjs_cut_capabilities(const nsjs_plan *plan, int *sys);
+/* Effective = permitted: after a setresuid (with PR_SET_KEEPCAPS) the effective set is empty. */
+int nsjs_raise_effective(int *sys);
+/* Loads plan->seccomp_filter on the calling thread. */
+int nsjs_load_seccomp(const nsjs_plan *plan, int *sys);
+
+/* ---- Landlock (landlock.c): the ruleset is made in the parent ---- */
+typedef struct nsjs_landlock_path {
+  const char *path;          /* opened O_PATH; a file gets only the rights a file can have */
+  unsigned long long access; /* LANDLOCK_ACCESS_FS_* */
+} nsjs_landlock_path;
+
+typedef struct nsjs_landlock_port {
+  unsigned long long port, access; /* LANDLOCK_ACCESS_NET_* */
+} nsjs_landlock_port;
+
+typedef struct nsjs_landlock {
+  unsigned long long handled_fs, handled_net, scoped;
+  const nsjs_landlock_path *paths;
+  int path_count;
+  const nsjs_landlock_port *ports;
+  int port_count;
+} nsjs_landlock;
+
+/* The highest Landlock ABI this kernel has, or -errno (EOPNOTSUPP: disabled, ENOSYS: absent). */
+int nsjs_landlock_abi(void);
+/* Makes the ruleset (CLOEXEC) in *fd. On failure e->op is 1 + the index of the
+ * path (ports follow the paths), 0 for the ruleset itself. */
+int nsjs_landlock_ruleset(const nsjs_landlock *l, int *fd, nsjs_error *e);
+/* Restricts the calling thread to plan->landlock_fd (the child's landlock step). */
+int nsjs_landlock_restrict(const nsjs_plan *plan, int *sys);
+
+/* ---- Seccomp compiler (seccomp.c): runs in the parent, with libseccomp loaded by dlopen ---- */
+typedef struct nsjs_seccomp_cond {
+  unsigned index;            /* the syscall argument, 0..5 */
+  int op;                    /* libseccomp's enum scmp_compare (1 NE .. 7 MASKED_EQ) */
+  unsigned long long a, b;   /* datum_a, datum_b (MASKED_EQ: the mask, then the value) */
+} nsjs_seccomp_cond;
+
+typedef struct nsjs_seccomp_rule {
+  const char *name;          /* the syscall, resolved by libseccomp for every architecture */
+  unsigned action;           /* a libseccomp action (SCMP_ACT_*) */
+  int cond_count;
+  nsjs_seccomp_cond conds[6];
+} nsjs_seccomp_rule;
+
+typedef struct nsjs_seccomp_spec {
+  unsigned default_action;
+  const char *const *arches; /* libseccomp names ("x86_64", "x86", "x32"); empty: the native one */
+  int arch_count;
+  const nsjs_seccomp_rule *rules;
+  int rule_count;
+} nsjs_seccomp_spec;
+
+#define NSJS_SECCOMP_NO_LIBRARY (-1) /* libseccomp.so.2 cannot be loaded */
+#define NSJS_SECCOMP_BAD_NAME (-2)   /* *bad names an unknown syscall or architecture */
+#define NSJS_SECCOMP_FAILED (-3)     /* libseccomp refused: *err is its errno */
+
+/* Compiles spec to BPF: *out is malloc'd (free it), *len its number of struct
+ * sock_filter. Returns 0 or one of NSJS_SECCOMP_*. */
+int nsjs_seccomp_compile(const nsjs_seccomp_spec *spec, void **out, size_t *len, const char **bad, int *err);
+/* The version of the libseccomp loaded, "" when none can be. */
+const char *nsjs_seccomp_version(void);
 
 /* The clone child. Runs only async-signal-safe calls; never returns. */
 int nsjs_child_main(void *arg);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,9 +87,46 @@ static int write_child_file(pid_t pid, const char *name, const char *data, int s
   return err ? fail(e, step, NSJS_SYS_WRITE, err) : 0;
 }
 
+/* newuidmap/newgidmap <pid> <inside> <outside> <count>…: setuid helpers that
+ * check /etc/subuid and /etc/subgid, for a caller who is not root (as
+ * util-linux unshare --map-users runs them). Only this helper's pid is waited
+ * for. Its output goes to /dev/null: a refusal is reported with a hint. */
+static int run_map_helper(const char *helper, pid_t pid, const char *map, int step, int sys, nsjs_error *e) {
+  char pid_text[16], words[4096];
+  char *argv[2 + 3 * 340 + 1];
+  int argc = 0;
+  snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
+  size_t len = strlen(map);
+  if (len >= sizeof words) return fail(e, step, sys, E2BIG);
+  memcpy(words, map, len + 1);
+  argv[argc++] = (char *)helper;
+  argv[argc++] = pid_text;
+  char *save = NULL;
+  for (char *w = strtok_r(words, " \n", &save); w && argc < (int)(sizeof argv / sizeof argv[0]) - 1; w = strtok_r(NULL, " \n", &save))
+    argv[argc++] = w;
+  argv[argc] = NULL;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+  pid_t child;
+  int rc = posix_spawn(&child, helper, &actions, NULL, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return fail(e, step, NSJS_SYS_POSIX_SPAWN, rc);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0)
+    if (errno != EINTR) return fail(e, step, sys, errno);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : fail(e, step, sys, EPERM);
+}
+
 /* What the parent does while the child waits in step_wait_parent. */
 static int parent_phase(const nsjs_plan *plan, pid_t pid, nsjs_error *e) {
   if (!plan->maps_by_parent) return 0;
+  if (plan->uid_map_helper) {
+    if (run_map_helper(plan->uid_map_helper, pid, plan->uid_map, NSJS_STEP_UID_MAP, NSJS_SYS_NEWUIDMAP, e) < 0) return -1;
+    return run_map_helper(plan->gid_map_helper, pid, plan->gid_map, NSJS_STEP_GID_MAP, NSJS_SYS_NEWGIDMAP, e);
+  }
   if (write_child_file(pid, "uid_map", plan->uid_map, NSJS_STEP_UID_MAP, e) < 0) return -1;
   if (plan->deny_setgroups && write_child_file(pid, "setgroups", "deny", NSJS_STEP_SETGROUPS, e) < 0) return -1;
   return write_child_file(pid, "gid_map", plan->gid_map, NSJS_STEP_GID_MAP, e);

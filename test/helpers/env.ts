@@ -47,6 +47,20 @@ export function itAtLevels(levels: readonly (typeof level)[]): jest.It {
   return ((name: string) => it.skip(`${name} [applies at level ${levels.join('/')}, not ${level}]`, () => undefined)) as unknown as jest.It;
 }
 
+/** The ASan/UBSan level: the addon is instrumented and Node runs with the sanitizer runtimes preloaded. */
+export const underSanitizer = Boolean(process.env.NSJS_SANITIZER_PRELOAD);
+
+/**
+ * `it` except at the sanitizer level, for cases that start Node processes of
+ * their own (the `nsjs` command): the preload would reach them and every
+ * program they start, and the level's purpose, memory errors in the addon, is
+ * served by the cases that call it in-process. A skip that says so there.
+ */
+export function itOutsideSanitizer(): jest.It {
+  if (!underSanitizer) return it;
+  return ((name: string) => it.skip(`${name} [not at the sanitizer level: it starts Node processes of its own]`, () => undefined)) as unknown as jest.It;
+}
+
 /** `it` when a kernel feature exists; a skip with the reason otherwise, even in CI. */
 export function itIfSupported(cond: boolean, reason: string): jest.It {
   if (cond) return it;

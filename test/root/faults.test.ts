@@ -104,8 +104,13 @@ const cases: [string, string, string, string, string][] = [
   ['setsid:error=EPERM', '{}', 'EPERM', 'setsid', 'setsid'],
   ['prctl:error=EPERM:when=2', '{}', 'EPERM', 'no-new-privs', 'prctl'],
   ['chdir:error=EACCES', "{ cwd: '/tmp' }", 'EACCES', 'chdir', 'chdir'],
+  ['landlock_restrict_self:error=EPERM', "{ landlock: { execute: ['/usr'] } }", 'EPERM', 'landlock', 'landlock_restrict_self'],
   ['dup3:error=EMFILE:when=1', '{}', 'EMFILE', 'stdio', 'dup3'],
   ['close_range:error=EINVAL', '{}', 'EINVAL', 'close-fds', 'close_range'],
+  ['capget:error=EFAULT', '{}', 'EFAULT', 'capabilities', 'capget'],
+  ['prctl:error=EPERM:when=3', '{}', 'EPERM', 'capabilities', 'prctl'],
+  ['capset:error=EPERM', '{}', 'EPERM', 'capabilities', 'capset'],
+  ['seccomp:error=EINVAL', '{}', 'EINVAL', 'seccomp', 'seccomp'],
   ['execve:error=EACCES:when=1', '{ init: false }', 'EACCES', 'exec', 'spawn /bin/true'],
   ['execveat:error=ENOEXEC:when=1', '{}', 'ENOEXEC', 'exec-init', 'execveat'],
 ];

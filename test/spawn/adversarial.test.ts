@@ -164,8 +164,10 @@ describe('#37 ownership', () => {
     await child.result;
   });
 
-  it('#38 nested user namespaces work inside (documented policy)', async () => {
-    const r = await sh('unshare -Ur cat /proc/self/uid_map', { namespaces: ['user', 'pid', 'mount'] });
+  it('#38 nested user namespaces are refused inside (EPERM), unless allowNestedUserNamespaces (documented policy)', async () => {
+    const denied = await sh('unshare -Ur cat /proc/self/uid_map 2>&1; echo rc=$?', { namespaces: ['user', 'pid', 'mount'] });
+    expect(denied.stdout).toMatch(/Operation not permitted[\s\S]*rc=1/);
+    const r = await sh('unshare -Ur cat /proc/self/uid_map', { namespaces: ['user', 'pid', 'mount'], allowNestedUserNamespaces: true });
     expect(r.stdout!.trim().split(/\s+/)).toEqual(['0', '0', '1']);
   });
 });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { commandExists, itAtLevels, itIf, ROOT } from '../helpers/env';
+import { commandExists, itAtLevels, itIf, itOutsideSanitizer, ROOT, underSanitizer } from '../helpers/env';
 import { alive, nsInode, waitFor } from '../helpers/proc';
 
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -23,12 +23,12 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('nsjs run', () => {
-  it('--hostname box -- hostname prints box', () => {
+  itOutsideSanitizer()('--hostname box -- hostname prints box', () => {
     const r = nsjs(['run', '--hostname', 'box', '--', 'hostname']);
     expect([r.stdout, r.status]).toEqual(['box\n', 0]);
   });
 
-  it("exits with the program's status, 128+N for signal N, 127 not found, 126 not executable, 125 when nsjs fails", () => {
+  itOutsideSanitizer()("exits with the program's status, 128+N for signal N, 127 not found, 126 not executable, 125 when nsjs fails", () => {
     expect(nsjs(['run', '--', 'sh', '-c', 'exit 3']).status).toBe(3);
     expect(nsjs(['run', '--', 'sh', '-c', 'kill -9 $$']).status).toBe(128 + 9);
     const missing = nsjs(['run', 'nsjs-no-such-program']);
@@ -52,17 +52,17 @@ describe('nsjs run', () => {
     expect(nsjs(['run', '--rootfs', 'tmpfs', '--ro-bind', '/', '/', '--remount-ro', '/', '--', 'sh', '-c', 'touch /x 2>/dev/null || echo ro']).stdout).toBe('ro\n');
   });
 
-  it('refuses an unknown flag, naming the closest one (125)', () => {
+  itOutsideSanitizer()('refuses an unknown flag, naming the closest one (125)', () => {
     const r = nsjs(['run', '--hostnme', 'x', 'true']);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/unknown option --hostnme \(did you mean --hostname\?\)/);
   });
 
-  it('stops reading flags at the program: its own flags are its own', () => {
+  itOutsideSanitizer()('stops reading flags at the program: its own flags are its own', () => {
     expect(nsjs(['run', 'sh', '-c', 'echo "$0 $1"', '-x', '--hostname']).stdout).toBe('-x --hostname\n');
   });
 
-  it('namespace flags: --share-net keeps the host network; --unshare-user, --unshare-cgroup add namespaces', () => {
+  itOutsideSanitizer()('namespace flags: --share-net keeps the host network; --unshare-user, --unshare-cgroup add namespaces', () => {
     const ns = (flags: string[]) => nsjs(['run', ...flags, '--', 'sh', '-c', 'readlink /proc/self/ns/net /proc/self/ns/user /proc/self/ns/cgroup']).stdout.trim().split('\n');
     const inode = (link: string) => Number(/\[(\d+)\]/.exec(link)?.[1]);
     const shared = ns(['--share-net']);
@@ -73,7 +73,7 @@ describe('nsjs run', () => {
     expect(inode(added[0])).not.toBe(nsInode('self', 'net'));
   });
 
-  it('mount flags: --tmpfs, --dir, --bind, --ro-bind, --bind-try', () => {
+  itOutsideSanitizer()('mount flags: --tmpfs, --dir, --bind, --ro-bind, --bind-try', () => {
     fs.mkdirSync(`${dir}/src`);
     fs.mkdirSync(`${dir}/rw`);
     fs.mkdirSync(`${dir}/ro`);
@@ -88,23 +88,31 @@ describe('nsjs run', () => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
-  it('environment and directory: --clearenv, --setenv, --unsetenv, --chdir', () => {
+  itOutsideSanitizer()('environment and directory: --clearenv, --setenv, --unsetenv, --chdir', () => {
     const r = nsjs(['run', '--clearenv', '--setenv', 'A', '1', '--setenv', 'B', '2', '--unsetenv', 'B', '--chdir', dir, '--', '/usr/bin/env']);
     expect(r.stdout).toBe('A=1\n');
     expect(nsjs(['run', '--chdir', dir, '--', '/bin/pwd']).stdout).toBe(`${dir}\n`);
   });
 
-  it('--uid and --gid set the ids inside a user namespace; --no-init makes the program PID 1', () => {
+  itOutsideSanitizer()('--uid and --gid set the ids inside a user namespace; --no-init makes the program PID 1', () => {
     expect(nsjs(['run', '--unshare-user', '--uid', '1000', '--gid', '100', '--', 'id', '-u']).stdout).toBe('1000\n');
     expect(nsjs(['run', '--no-init', '--', 'sh', '-c', 'echo $$']).stdout).toBe('1\n');
     expect(nsjs(['run', '--', 'sh', '-c', 'echo $$']).stdout).toBe('2\n');
   });
 
-  it('--timeout MS ends the program (SIGTERM: 128+15)', () => {
+  itOutsideSanitizer()('privilege flags: --cap-drop ALL, --cap-add, --seccomp none', () => {
+    const status = (flags: string[]) => nsjs(['run', ...flags, '--', 'grep', '-E', '^(CapBnd|Seccomp):', '/proc/self/status']).stdout;
+    expect(status(['--cap-drop', 'ALL'])).toMatch(/CapBnd:\s+0000000000000000/);
+    expect(status(['--cap-add', 'sys_admin'])).toMatch(/CapBnd:\s+00000000a82425fb/); // Docker's set and CAP_SYS_ADMIN (21)
+    expect(status([])).toMatch(/Seccomp:\s+2/);
+    expect(status(['--seccomp', 'none'])).toMatch(/Seccomp:\s+0/);
+  });
+
+  itOutsideSanitizer()('--timeout MS ends the program (SIGTERM: 128+15)', () => {
     expect(nsjs(['run', '--timeout', '300', '--', 'sleep', '30']).status).toBe(128 + 15);
   });
 
-  it('--json-status FD writes the spawn, then the exit, as JSON lines', () => {
+  itOutsideSanitizer()('--json-status FD writes the spawn, then the exit, as JSON lines', () => {
     const r = spawnSync(process.execPath, [CLI, 'run', '--json-status', '3', '--', 'sh', '-c', 'exit 4'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     const lines = (r.output[3] as string).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
@@ -113,7 +121,7 @@ describe('nsjs run', () => {
     expect(r.status).toBe(4);
   });
 
-  itIf(commandExists('unshare'), 'needs util-linux unshare')('--join TYPE=PATH joins an existing namespace', async () => {
+  (underSanitizer ? itOutsideSanitizer() : itIf(commandExists('unshare'), 'needs util-linux unshare'))('--join TYPE=PATH joins an existing namespace', async () => {
     // A user namespace joined must bring its PID namespace (a new one inside it is not supported).
     const holder = spawn('unshare', ['--user', '--map-root-user', '--net', '--pid', '--fork', '--', 'sleep', '30'], { stdio: 'ignore' });
     try {
@@ -135,7 +143,7 @@ describe('nsjs run', () => {
 });
 
 describe('nsjs exec', () => {
-  it('runs a command in every namespace of a running sandbox, or in the ones picked', async () => {
+  itOutsideSanitizer()('runs a command in every namespace of a running sandbox, or in the ones picked', async () => {
     const box = spawn(process.execPath, [CLI, 'run', '--hostname', 'inside', '--', 'sleep', '30'], { stdio: 'ignore' });
     try {
       let init = 0;
@@ -155,7 +163,7 @@ describe('nsjs exec', () => {
     }
   });
 
-  itAtLevels(['root'])('runs a command in a network namespace made by ip netns add', () => {
+  (underSanitizer ? itOutsideSanitizer() : itAtLevels(['root']))('runs a command in a network namespace made by ip netns add', () => {
     // In a throwaway mount namespace with its own /run: `ip netns add` makes
     // /run/netns a mount point, which must not be left on the host.
     const name = `nsjs-cli-${process.pid}`;
@@ -166,7 +174,7 @@ describe('nsjs exec', () => {
     expect(link).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
   });
 
-  it('says what is wrong with a target', () => {
+  itOutsideSanitizer()('says what is wrong with a target', () => {
     const r = nsjs(['exec', '999999999', 'true']);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/no process 999999999/);
@@ -174,7 +182,7 @@ describe('nsjs exec', () => {
 });
 
 describe('nsjs ls, nsjs ps', () => {
-  itIf(commandExists('lsns') && commandExists('ps'), 'needs util-linux lsns and procps ps')('list a running sandbox as lsns and ps see it: namespaces, host pids and pids inside', async () => {
+  (underSanitizer ? itOutsideSanitizer() : itIf(commandExists('lsns') && commandExists('ps'), 'needs util-linux lsns and procps ps'))('list a running sandbox as lsns and ps see it: namespaces, host pids and pids inside', async () => {
     const box = spawn(process.execPath, [CLI, 'run', '--hostname', 'listed', '--', 'sh', '-c', 'sleep 30 & sleep 30'], { stdio: 'ignore' });
     try {
       let init = 0;
@@ -206,7 +214,7 @@ describe('nsjs ls, nsjs ps', () => {
 });
 
 describe('nsjs --help, --version', () => {
-  it('every subcommand has --help; --version is the package version', () => {
+  itOutsideSanitizer()('every subcommand has --help; --version is the package version', () => {
     for (const sub of ['run', 'exec', 'ls', 'ps', 'probe', 'explain']) {
       const r = nsjs([sub, '--help']);
       expect(r.status).toBe(0);
@@ -218,18 +226,19 @@ describe('nsjs --help, --version', () => {
 });
 
 describe('nsjs probe', () => {
-  it('says user namespaces work here, and why (exit 0)', () => {
+  itOutsideSanitizer()('says user namespaces work here, and why (exit 0)', () => {
     const r = nsjs(['probe', '--json']);
     expect(r.status).toBe(0);
     const facts = JSON.parse(r.stdout);
     expect(facts.userNamespaces).toMatchObject({ ok: true });
     for (const t of ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time']) expect(facts.namespaces[t].ok).toBe(true);
     expect(facts.landlock).toMatchObject({ ok: true, abi: expect.any(Number) });
+    expect(facts.libseccomp.ok).toBe(true);
     expect(facts.binary.path).toMatch(/\.node$/);
     expect(nsjs(['probe']).stdout).toMatch(/^ok {3}user namespaces: /m);
   });
 
-  itIf(commandExists('unshare'), 'needs util-linux unshare')('says user namespaces are unavailable where max_user_namespaces is 0, and why (exit 1)', () => {
+  (underSanitizer ? itOutsideSanitizer() : itIf(commandExists('unshare'), 'needs util-linux unshare'))('says user namespaces are unavailable where max_user_namespaces is 0, and why (exit 1)', () => {
     // A throwaway user namespace whose own limit is 0: nothing outside changes.
     const r = spawnSync('unshare', ['--user', '--map-root-user', '--', 'sh', '-c', 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', 'sh', process.execPath, CLI, 'probe', '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
@@ -255,7 +264,7 @@ describe('nsjs explain', () => {
     ['a read-only host on a root of its own, a fresh /dev and a small /mnt', ['--rootfs', 'tmpfs', '--ro-bind', '/', '/', '--dev', '/dev', '--tmpfs', '/mnt']],
   ];
   for (const [what, flags] of cases) {
-    itIf(commandExists('unshare') && commandExists('bwrap'), 'needs util-linux unshare and bubblewrap')(`${what}: the printed unshare and bwrap lines make the same sandbox as nsjs run`, () => {
+    (underSanitizer ? itOutsideSanitizer() : itIf(commandExists('unshare') && commandExists('bwrap'), 'needs util-linux unshare and bubblewrap'))(`${what}: the printed unshare and bwrap lines make the same sandbox as nsjs run`, () => {
       const e = JSON.parse(nsjs(['explain', '--json', ...flags, '--', 'sh', '-c', LOOK]).stdout);
       const mine = look([process.execPath, CLI, 'run', ...flags, '--', 'sh', '-c', LOOK]);
       expect(look(e.bwrap.argv)).toEqual(mine);
@@ -264,7 +273,7 @@ describe('nsjs explain', () => {
     });
   }
 
-  it('prints the plan, and refuses what run refuses', () => {
+  itOutsideSanitizer()('prints the plan, and refuses what run refuses', () => {
     const r = nsjs(['explain', '--json', '--hostname', 'x', '--', 'true']);
     expect(JSON.parse(r.stdout).plan).toMatchObject({ hostname: 'x', mountProc: true, argv: ['true'] });
     expect(nsjs(['explain', '--hostnme', 'x', 'true']).status).toBe(125);

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 
 import { DEFAULT_NAMESPACES, readOnlyHost, spawnIsolated, type NamespaceError, type SpawnIsolatedOptions } from '../../lib';
 import { initExecutablePath } from '../../lib/binding';
-import { commandExists, itIf, itIfSupported, scaled } from '../helpers/env';
+import { commandExists, itAtLevels, itIf, itIfSupported, scaled } from '../helpers/env';
 import { zombieChildren } from '../helpers/proc';
 import { BUSYBOX, busyboxRoot, usrMounts, usrNames } from '../helpers/rootfs';
 
@@ -232,11 +232,25 @@ describe('readOnlyHost()', () => {
       ].join('; '),
       {
         namespaces: WITH_USER,
+        // Every capability in its user namespace and no seccomp filter: only the kernel's lock stands in the way.
+        capabilities: 'all',
+        seccomp: false,
         ...readOnlyHost({ hidden: [`${hdir}/secret`] }),
         mounts: [...readOnlyHost({ hidden: [`${hdir}/secret`] }).mounts, { type: 'bind', source: `${hdir}/ro`, readonly: true }],
       },
     );
     expect(r.out.trim().split('\n').map((l) => l.trim())).toEqual(['root-locked', 'bind-locked', 'hidden-locked', '0', 'still-ro', '0 0 1', 'no-hostname']);
+  });
+
+  itAtLevels(['root'])('without a user namespace, root with every capability can remount it (what only the lock prevents)', async () => {
+    fs.mkdirSync(`${hdir}/ro`);
+    const r = await run(`mount -o remount,bind,rw ${hdir}/ro && touch ${hdir}/ro/x && echo remounted`, {
+      capabilities: 'all',
+      seccomp: false,
+      ...readOnlyHost(),
+      mounts: [...readOnlyHost().mounts, { type: 'bind', source: `${hdir}/ro`, readonly: true }],
+    });
+    expect(r.out).toBe('remounted\n');
   });
 });
 

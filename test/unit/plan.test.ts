@@ -94,6 +94,20 @@ describe('buildPlan', () => {
   });
 });
 
+describe('privileges in the plan', () => {
+  it("default: Docker's capability numbers and a compiled BPF filter; 'all' and false leave both out", () => {
+    const p = plan({});
+    expect(p.capabilities).toEqual([0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]);
+    expect(p.seccompFilter).toBeInstanceOf(Uint8Array);
+    expect(p.seccompFilter!.length % 8).toBe(0);
+    expect(plan({}).seccompFilter).toBe(p.seccompFilter); // compiled once per process
+    const open = plan({ capabilities: 'all', seccomp: false });
+    expect(open).not.toHaveProperty('capabilities');
+    expect(open).not.toHaveProperty('seccompFilter');
+    expect(plan({ capabilities: 'none' }).capabilities).toEqual([]);
+  });
+});
+
 describe('what normalization refuses', () => {
   const refuse = (options: Record<string, unknown>) => {
     try {
@@ -190,6 +204,12 @@ describe('the glue refuses a plan that does not match NativePlan', () => {
     expect(refused({ ...good(), ops: [{ ...op, source: '/y' }] }).message).toMatch(/new mount namespace/);
     expect(refused({ ...good(), rootfs: 2 }).message).toMatch(/rootfsPath/);
   });
+
+  it('capability numbers above 63, and a seccompFilter that is no whole BPF program', () => {
+    expect(refused({ ...good(), capabilities: [64] }).message).toMatch(/capabilities must be/);
+    expect(refused({ ...good(), seccompFilter: new Uint8Array(7) }).message).toMatch(/seccompFilter must be a BPF program/);
+    expect(refused({ ...good(), seccompFilter: [1, 2] }).message).toMatch(/seccompFilter must be a Uint8Array/);
+  });
 });
 
 describe('readOnlyHost()', () => {
@@ -217,4 +237,5 @@ describe('readOnlyHost()', () => {
     expect(() => readOnlyHost({ hidden: ['/a\0b'] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => readOnlyHost({ writeable: ['/x'] } as never)).toThrow(/did you mean 'writable'/);
   });
+
 });

@@ -82,7 +82,7 @@ export function rootSubordinateRange(file: string): SubordinateRange | undefined
 }
 
 /** @internal */
-export type IdentityPlan = Pick<NativePlan, 'uidMap' | 'gidMap' | 'denySetgroups' | 'mapsByParent' | 'setIdentity' | 'clearGroups' | 'uid' | 'gid'>;
+export type IdentityPlan = Pick<NativePlan, 'uidMap' | 'gidMap' | 'denySetgroups' | 'mapsByParent' | 'setIdentity' | 'clearGroups' | 'uid' | 'gid' | 'uidMapHelper' | 'gidMapHelper'>;
 
 /** No user namespace of its own: the caller's identity, unchanged. */
 const UNCHANGED: IdentityPlan = { denySetgroups: false, mapsByParent: false, setIdentity: false, clearGroups: 0, uid: 0, gid: 0 };

@@ -5,13 +5,17 @@
  * @module
  */
 import { optionsObject } from '../../validate';
+import { normalizeCapabilities, type CapabilityOptions } from './capabilities';
 import { normalizeExec, type ExecOptions, type NormalizedExec } from './exec';
+import { normalizeMaps, type MapOptions } from './maps';
+import { normalizeLandlock, type LandlockOptions, type NormalizedLandlock } from './landlock';
 import { normalizeIdentity, type IdentityOptions, type IdentityPlan } from './identity';
 import { rejectUnknownKeys } from './keys';
 import { normalizeLifecycle, type LifecycleOptions, type NormalizedLifecycle } from './lifecycle';
 import { normalizeMounts, type MountOptions, type NormalizedMounts } from './mounts';
 import { normalizeNamespaces, type NamespaceOptions, type NormalizedNamespaces } from './namespaces';
 import { normalizeNetwork, type NetworkOptions } from './network';
+import { normalizeSeccomp, type SeccompOptions } from './seccomp';
 import { normalizeTime, type TimeOptions } from './time';
 import { normalizeUts, type NormalizedUts, type UtsOptions } from './uts';
 
@@ -19,17 +23,23 @@ import { normalizeUts, type NormalizedUts, type UtsOptions } from './uts';
 export interface IsolationOptions
   extends NamespaceOptions,
     IdentityOptions,
+    MapOptions,
     UtsOptions,
     MountOptions,
     NetworkOptions,
     TimeOptions,
     LifecycleOptions,
+    CapabilityOptions,
+    SeccompOptions,
+    LandlockOptions,
     ExecOptions {}
 
 /** Every key of {@link IsolationOptions}: anything else is refused. */
 export const ISOLATION_KEYS: readonly string[] = Object.freeze([
   'namespaces', 'join', 'user', 'hostname', 'domainname', 'rootfs', 'readonlyRoot', 'propagation', 'mountProc', 'mounts', 'loopback',
   'timeOffsets', 'init', 'dieWithParent', 'newSession', 'noNewPrivileges', 'cloneStrategy', 'cwd', 'env', 'argv0',
+  'capabilities', 'seccomp', 'allowNestedUserNamespaces', 'landlock',
+  'uidMap', 'gidMap', 'mapAuto',
 ]);
 
 /** Everything the plan is built from, validated. */
@@ -42,6 +52,10 @@ export interface NormalizedIsolation {
   /** undefined: no new time namespace; '': one without offsets. */
   timeOffsets: string | undefined;
   lifecycle: NormalizedLifecycle;
+  /** The capability numbers to keep (undefined: no cut), and the compiled seccomp filter (undefined: none). */
+  privileges: { capabilities: readonly number[] | undefined; seccompFilter: Uint8Array | undefined };
+  /** Landlock's ruleset spec and report; undefined: no Landlock. */
+  landlock: NormalizedLandlock | undefined;
   exec: NormalizedExec;
 }
 
@@ -55,7 +69,8 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
   rejectUnknownKeys(o, [...ISOLATION_KEYS, ...extraKeys], 'options');
   const exec = normalizeExec(command, args, o);
   const namespaces = normalizeNamespaces(o);
-  const identity = normalizeIdentity(o, namespaces);
+  const capabilities = normalizeCapabilities(o);
+  const identity = normalizeMaps(o, namespaces, normalizeIdentity(o, namespaces));
   const uts = normalizeUts(o, namespaces);
   const mounts = normalizeMounts(o, namespaces);
   // With a new root, cwd is a path in it, and / when not given.
@@ -68,6 +83,8 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
     loopbackUp: normalizeNetwork(o, namespaces).loopbackUp,
     timeOffsets: normalizeTime(o, namespaces),
     lifecycle: normalizeLifecycle(o, namespaces),
+    privileges: { capabilities, seccompFilter: normalizeSeccomp(o, capabilities) },
+    landlock: normalizeLandlock(o),
     exec,
   };
 }
