@@ -25,6 +25,7 @@
         "src-native/core/inprocess.c",
         "src-native/core/spawn.c",
         "src-native/core/child.c",
+        "src-native/core/rootfs.c",
         "src-native/core/steps.c",
         "src-native/core/signal_tree.c",
         "src-native/core/pool.c",

@@ -7,7 +7,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnIsolated, createPool } = require('../dist/index.js');
+const { spawnIsolated, createPool, readOnlyHost } = require('../dist/index.js');
 
 const N = Number(process.env.BENCH_N ?? 500);
 const SUSTAINED = Number(process.env.BENCH_SUSTAINED ?? 20000);
@@ -34,6 +34,8 @@ const pooled = () => new Promise((resolve, reject) => {
 });
 const poolFull = async () => { while (pool.ready < pool.size) await new Promise((r) => setTimeout(r, 1)); };
 
+const hasBwrap = (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, 'bwrap')));
+const BWRAP_ARGS = ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '/bin/true'];
 const rows = [
   ['child_process.spawn(/bin/true)  [floor]', cpSpawn('/bin/true', [])],
   ['spawnIsolated defaults, init: false', isolated({ init: false })],
@@ -44,6 +46,11 @@ const rows = [
     ...(rootless ? ['--user', '--map-root-user'] : []),
     '--pid', '--fork', '--mount-proc', '--uts', '--ipc', '--net', '--mount', '/bin/true'])],
   ['pool.spawn(/bin/true), warm pool (defaults)', pooled],
+  // The filesystem rows: readOnlyHost() against bubblewrap doing the same.
+  ['spawnIsolated readOnlyHost()', isolated(readOnlyHost())],
+  // bwrap --unshare-all also makes a user and a cgroup namespace: the same here (and so lock-mounts).
+  ['  same, + user, cgroup (as bwrap --unshare-all)', isolated({ ...readOnlyHost(), namespaces: ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup'] })],
+  ...(hasBwrap ? [['spawn bwrap --unshare-all --ro-bind / / --dev …', cpSpawn('bwrap', BWRAP_ARGS)]] : []),
 ];
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -77,6 +84,13 @@ async function sideBySide() {
   const bare = at("  same, seccomp: false");
   const privileges = median(defaults.map((t, i) => (t - bare[i]) / t));
   console.log(`  seccomp filter + capability cut: ${(privileges * 100).toFixed(1)}% of a default spawn (target < 5%)`);
+  if (hasBwrap) {
+    const bwrap = at('spawn bwrap');
+    const paired = (row) => median(bwrap.map((t, i) => t / row[i]));
+    console.log(`  bwrap row / readOnlyHost() row: ${paired(at('spawnIsolated readOnlyHost()')).toFixed(2)}× (target ≥ 2); / the same + user, cgroup: ${paired(at('  same, + user, cgroup')).toFixed(2)}×`);
+  } else {
+    console.log('  (no bwrap on PATH: install bubblewrap for the filesystem comparison)');
+  }
 }
 
 async function sustained(label, spawnOne) {

@@ -11,19 +11,23 @@ import { noBinaryError } from './no-binary';
 /** One setup op, as the child's `mounts` step runs it (src-native/core/ops.def). */
 export interface NativeOp {
   /** The op's kind. */
-  kind: 'dir' | 'tmpfs' | 'bind';
-  /** Where, in the sandbox's view. */
+  kind: 'dir' | 'tmpfs' | 'bind' | 'proc' | 'mqueue' | 'dev' | 'symlink' | 'file' | 'overlay';
+  /** Where, in the sandbox's view: absolute, resolved below its root. */
   target: string;
-  /** bind: what to mount (only bind has one). */
+  /** bind: the host path; symlink: what the link says; file: its name in the staging tmpfs. */
   source?: string;
-  /** tmpfs: its mount options, e.g. "mode=755,size=1048576". */
-  data?: string;
-  /** dir: its mode. */
+  /** tmpfs, overlay: fsconfig parameters, in order (a null value: a flag). */
+  params: [string, string | null][];
+  /** file: its content. */
+  data?: Buffer;
+  /** dir, file: the mode of what is made. */
   mode: number;
-  /** bind: read-only all the way down. */
+  /** bind, file, overlay: read-only (a bind all the way down), set before it is attached. */
   readonly: boolean;
   /** bind: a missing source skips the op. */
   optional: boolean;
+  /** overlay: upperdir and workdir are names made first in the staging tmpfs. */
+  tmpUpper: boolean;
 }
 
 /** An existing namespace to join: an fd the parent opened, and its CLONE_NEW* type. */
@@ -77,8 +81,24 @@ export interface NativePlan {
   gid: number;
   /** mount(NULL, "/", NULL, flags) in the new mount namespace first: MS_REC|MS_PRIVATE &c.; 0 leaves it. */
   propagation: number;
+  /** 0: the host's tree; 1: an empty tmpfs becomes /; 2: rootfsPath becomes / (pivot_root in both). */
+  rootfs: 0 | 1 | 2;
+  /** rootfs 2: the host directory. */
+  rootfsPath?: string;
+  /** A staging tmpfs for file contents and tmpfs uppers (always there with a new root). */
+  staging: boolean;
+  /** The root mount read-only after the ops. */
+  readonlyRoot: boolean;
+  /** uid=/gid= of every tmpfs nsjs makes: the program's ids, when the child's own are not mapped yet. */
+  tmpfsUid?: string;
+  /** With tmpfsUid. */
+  tmpfsGid?: string;
   /** The setup ops, run in order by the mounts step. */
   ops: NativeOp[];
+  /** The lock-mounts step: a nested user namespace with these maps, and a mount namespace it owns. */
+  lockUidMap?: string;
+  /** With lockUidMap. */
+  lockGidMap?: string;
   /** sethostname / setdomainname inside the new UTS namespace. */
   hostname?: string;
   /** setdomainname inside the new UTS namespace. */
@@ -235,6 +255,8 @@ export interface NativeBinding {
   unmount(target: string): void;
   /** The inode of the user namespace that owns the namespace `fd` (NS_GET_USERNS). */
   nsOwner(fd: number): number;
+  /** An fd (O_CLOEXEC) of the parent of the user namespace open as `fd`. */
+  nsParentFd(fd: number): number;
   /** Sends a pooled spawn's request with its fds 0-2 to a ready set's holder; returns the program's pid inside (blocks until the holder answers). */
   poolStart(sock: number, request: Buffer, fds: [number, number, number]): number;
   /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC). */

@@ -1,7 +1,8 @@
 /**
  * nsjs: Linux namespaces for Node.js.
  *
- * - {@link spawnIsolated} starts a program in new namespaces (the main job).
+ * - {@link spawnIsolated} starts a program in new namespaces (the main job);
+ *   {@link readOnlyHost} gives it the most common filesystem.
  * - {@link clone} is the primitive under it.
  * - {@link unshare}, {@link setns}, {@link sethostname}, {@link setdomainname}
  *   and {@link mountProc} act on the calling thread.
@@ -19,7 +20,21 @@ export type { IsolationOptions } from './spawn/options';
 export { DEFAULT_NAMESPACES, type JoinTarget, type NamespaceOptions, type ProcessTarget } from './spawn/options/namespaces';
 export type { IdentityOptions, UserMapping } from './spawn/options/identity';
 export type { UtsOptions } from './spawn/options/uts';
-export type { BindMount, DirMount, MountEntry, MountOptions, TmpfsMount } from './spawn/options/mounts';
+export type {
+  BindMount,
+  DevMount,
+  DirMount,
+  FileMount,
+  MountEntry,
+  MountOptions,
+  MqueueMount,
+  OverlayMount,
+  ProcMount,
+  RootFs,
+  SymlinkMount,
+  TmpfsMount,
+} from './spawn/options/mounts';
+export { readOnlyHost, type ReadOnlyHostFs, type ReadOnlyHostOptions } from './spawn/read-only-host';
 export type { NetworkOptions } from './spawn/options/network';
 export type { TimeOffsets, TimeOptions } from './spawn/options/time';
 export type { LifecycleOptions, SpawnLifecycleOptions } from './spawn/options/lifecycle';

@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -143,6 +144,14 @@ Napi::Value NsOwner(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(inode));
 }
 
+Napi::Value NsParentFd(const Napi::CallbackInfo &info) {
+  int fd = -1, parent = -1;
+  if (!GetInt(info, 0, &fd)) return info.Env().Undefined();
+  nsjs_error e{};
+  if (nsjs_ns_parent(fd, &parent, &e) < 0) return Check(info.Env(), -1, e);
+  return Napi::Number::New(info.Env(), parent);
+}
+
 // A pooled spawn: poolStart(sock, request, [fd0, fd1, fd2]) -> the program's pid inside.
 Napi::Value PoolStart(const Napi::CallbackInfo &info) {
   int sock = -1;
@@ -210,17 +219,22 @@ Napi::Value CloseFd(const Napi::CallbackInfo &info) {
 
 struct OpStorage {
   std::string source, target, data;
-  bool has_source = false, has_data = false;
+  bool has_source = false;
+  std::vector<std::string> params;
+  std::vector<bool> param_set;
+  std::vector<const char *> param_ptrs;
 };
 
 struct PlanStorage {
-  std::string uid_map, gid_map, hostname, domainname, time_offsets, cwd, init_path;
+  std::string uid_map, gid_map, hostname, domainname, time_offsets, cwd, init_path, rootfs_path, tmpfs_uid,
+    tmpfs_gid, lock_uid_map, lock_gid_map;
   std::vector<std::string> exec_paths, argv, envp, init_argv;
   std::vector<const char *> exec_path_ptrs;
   std::vector<char *> argv_ptrs, envp_ptrs, init_argv_ptrs;
   std::vector<int> stdio, stdio_work;
   std::vector<OpStorage> op_strings;
   std::vector<nsjs_op> ops;
+  std::vector<unsigned long long> mount_ids;
   std::vector<nsjs_join> joins;
   std::string seccomp_filter;
   std::string uid_map_helper, gid_map_helper;
@@ -234,7 +248,8 @@ const char *const kPlanKeys[] = {
   "cloneFlags", "useVm", "joins", "unshareFlags", "uidMap", "gidMap", "denySetgroups", "mapsByParent",
   "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
   "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
-  "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd", "uidMapHelper", "gidMapHelper", "rlimits", "cgroupProcs"};
+  "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd", "uidMapHelper", "gidMapHelper",
+  "rootfs", "rootfsPath", "staging", "readonlyRoot", "tmpfsUid", "tmpfsGid", "lockUidMap", "lockGidMap", "rlimits", "cgroupProcs"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
   napi_value raw;
@@ -313,15 +328,56 @@ bool ReadBool(Napi::Object o, const char *key, int *out) {
   return true;
 }
 
-// nsjs-init, opened once (O_PATH): the child execs it through this fd, so the
-// program's identity needs no search permission on the directories above it.
+// nsjs-init, copied once into a sealed memfd that the child execs with
+// execveat: no path walk as the program's identity (which may not reach the
+// file), and /proc/1/exe inside the sandbox is that memfd, which nobody, root
+// included, can write (the CVE-2019-5736 class: a host binary rewritten through
+// /proc/PID/exe). Where memfds cannot be executed (vm.memfd_noexec = 2), the
+// file itself (O_PATH); docs/filesystem.md says what holds then.
+int SealedCopy(const std::string &path) {
+  int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (src < 0) return -1;
+  const unsigned kCloexec = 0x1, kAllowSealing = 0x2, kExec = 0x10;  // MFD_*; MFD_EXEC: Linux 6.3
+  int mfd = static_cast<int>(syscall(SYS_memfd_create, "nsjs-init", kCloexec | kAllowSealing | kExec));
+  if (mfd < 0 && errno == EINVAL) mfd = static_cast<int>(syscall(SYS_memfd_create, "nsjs-init", kCloexec | kAllowSealing));
+  bool ok = mfd >= 0;
+  char buf[16384];
+  while (ok) {
+    ssize_t n = read(src, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    for (ssize_t off = 0; ok && off < n;) {
+      ssize_t w = write(mfd, buf + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      ok = w > 0;
+      off += w;
+    }
+  }
+  close(src);
+  const int kSealSeal = 0x1, kSealShrink = 0x2, kSealGrow = 0x4, kSealWrite = 0x8, kSealExec = 0x20;
+  const int kAddSeals = 1024 + 9;  // F_ADD_SEALS
+  ok = ok && fchmod(mfd, 0555) == 0;
+  // F_SEAL_EXEC (Linux 6.3) keeps its mode too; older kernels refuse it, the others suffice.
+  if (ok && fcntl(mfd, kAddSeals, kSealShrink | kSealGrow | kSealWrite | kSealExec | kSealSeal) != 0)
+    ok = fcntl(mfd, kAddSeals, kSealShrink | kSealGrow | kSealWrite | kSealSeal) == 0;
+  if (!ok) {
+    if (mfd >= 0) close(mfd);
+    return -1;
+  }
+  return mfd;
+}
+
 int InitFd(const std::string &path) {
   static std::mutex lock;
   static std::string opened_path;
   static int fd = -1;
   std::lock_guard<std::mutex> guard(lock);
   if (fd < 0 || opened_path != path) {
-    int next = open(path.c_str(), O_PATH | O_CLOEXEC);
+    int next = SealedCopy(path);
+    if (next < 0) next = open(path.c_str(), O_PATH | O_CLOEXEC);
     if (next < 0) return -1;
     if (fd >= 0) close(fd);
     fd = next;
@@ -426,12 +482,35 @@ bool ReadFds(Napi::Object o, const char *key, std::vector<int> *out) {
   return true;
 }
 
-// ops: [{ kind, target, source?, data?, mode, readonly, optional }]
+// A target the child copies into a PATH_MAX buffer, absolute.
+bool TargetOk(const std::string &t) { return !t.empty() && t[0] == '/' && t.size() < 4096; }
+
+// params: [[key, value | null], ...] — fsconfig strings (null: a flag).
+bool ReadParams(Napi::Object op, OpStorage *strings) {
+  Napi::Value v = Own(op, "params");
+  if (!v.IsArray()) return FailKey(op.Env(), "ops[i].params", "an array of [key, value | null]");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsArray() || e.As<Napi::Array>().Length() != 2) return FailKey(op.Env(), "ops[i].params", "an array of [key, value | null]");
+    Napi::Value k = e.As<Napi::Array>().Get(0u), val = e.As<Napi::Array>().Get(1u);
+    if (!k.IsString() || !(val.IsString() || val.IsNull())) return FailKey(op.Env(), "ops[i].params", "an array of [key, value | null]");
+    strings->params.push_back(k.As<Napi::String>().Utf8Value());
+    strings->param_set.push_back(true);
+    strings->params.push_back(val.IsNull() ? std::string() : val.As<Napi::String>().Utf8Value());
+    strings->param_set.push_back(!val.IsNull());
+  }
+  for (const std::string &p : strings->params)
+    if (p.find('\0') != std::string::npos) return Fail(op.Env(), "plan string contains a NUL byte");
+  return true;
+}
+
+// ops: [{ kind, target, source?, params, data?, mode, readonly, optional, tmpUpper }]
 bool ReadOps(Napi::Object o, PlanStorage *st) {
   Napi::Value v = Own(o, "ops");
   if (!v.IsArray()) return FailKey(o.Env(), "ops", "an array of ops");
   Napi::Array a = v.As<Napi::Array>();
-  const char *const keys[] = {"kind", "target", "source", "data", "mode", "readonly", "optional"};
+  const char *const keys[] = {"kind", "target", "source", "params", "data", "mode", "readonly", "optional", "tmpUpper"};
   st->op_strings.resize(a.Length());
   for (uint32_t i = 0; i < a.Length(); i++) {
     Napi::Value e = a.Get(i);
@@ -440,28 +519,41 @@ bool ReadOps(Napi::Object o, PlanStorage *st) {
     OpStorage &strings = st->op_strings[i];
     std::string kind;
     bool has_kind = false, has_target = false;
-    int mode = 0, readonly = 0, optional = 0;
-    if (!CheckKeys(op, keys, 7, "plan.ops[i]") || !ReadString(op, "kind", &kind, &has_kind) ||
+    int mode = 0, readonly = 0, optional = 0, tmp_upper = 0;
+    if (!CheckKeys(op, keys, sizeof keys / sizeof keys[0], "plan.ops[i]") || !ReadString(op, "kind", &kind, &has_kind) ||
         !ReadString(op, "target", &strings.target, &has_target) ||
-        !ReadString(op, "source", &strings.source, &strings.has_source) ||
-        !ReadString(op, "data", &strings.data, &strings.has_data) || !ReadInt(op, "mode", &mode) ||
-        !ReadBool(op, "readonly", &readonly) || !ReadBool(op, "optional", &optional))
+        !ReadString(op, "source", &strings.source, &strings.has_source) || !ReadParams(op, &strings) ||
+        !ReadInt(op, "mode", &mode) || !ReadBool(op, "readonly", &readonly) || !ReadBool(op, "optional", &optional) ||
+        !ReadBool(op, "tmpUpper", &tmp_upper))
       return false;
+    Napi::Value data = Own(op, "data");
+    bool has_data = !data.IsUndefined();
+    if (has_data && !data.IsBuffer()) return FailKey(o.Env(), "ops[i].data", "a Buffer");
+    if (has_data) strings.data.assign(data.As<Napi::Buffer<char>>().Data(), data.As<Napi::Buffer<char>>().Length());
     nsjs_op native{};
     native.kind = has_kind ? nsjs_op_kind(kind.c_str()) : -1;
-    if (native.kind < 0 || !has_target) return FailKey(o.Env(), "ops", "ops with a known kind and a target");
-    if ((native.kind == NSJS_OP_BIND) != strings.has_source) return FailKey(o.Env(), "ops", "bind ops (only) with a source");
-    native.flags = (readonly ? NSJS_OPF_READONLY : 0) | (optional ? NSJS_OPF_OPTIONAL : 0);
+    if (native.kind < 0 || !has_target || !TargetOk(strings.target))
+      return FailKey(o.Env(), "ops", "ops with a known kind and an absolute target shorter than 4096 bytes");
+    bool wants_source = native.kind == NSJS_OP_BIND || native.kind == NSJS_OP_SYMLINK || native.kind == NSJS_OP_FILE;
+    if (wants_source != strings.has_source) return FailKey(o.Env(), "ops", "bind, symlink and file ops (only) with a source");
+    if ((native.kind == NSJS_OP_FILE) != has_data) return FailKey(o.Env(), "ops", "file ops (only) with data");
+    native.flags = (readonly ? NSJS_OPF_READONLY : 0) | (optional ? NSJS_OPF_OPTIONAL : 0) | (tmp_upper ? NSJS_OPF_TMP_UPPER : 0);
     native.mode = static_cast<unsigned>(mode);
     st->ops.push_back(native);
   }
   // Pointers only once every string has its final address.
   for (size_t i = 0; i < st->ops.size(); i++) {
     OpStorage &strings = st->op_strings[i];
+    for (size_t k = 0; k < strings.params.size(); k++)
+      strings.param_ptrs.push_back(strings.param_set[k] ? strings.params[k].c_str() : nullptr);
     st->ops[i].target = strings.target.c_str();
     st->ops[i].source = strings.has_source ? strings.source.c_str() : nullptr;
-    st->ops[i].data = strings.has_data ? strings.data.c_str() : nullptr;
+    st->ops[i].params = strings.param_ptrs.data();
+    st->ops[i].param_count = static_cast<int>(strings.params.size() / 2);
+    st->ops[i].data = strings.data.data();
+    st->ops[i].data_len = strings.data.size();
   }
+  st->mount_ids.resize(2 * st->ops.size() + 2);
   return true;
 }
 
@@ -498,7 +590,8 @@ bool ReadSeccompFilter(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
 
 bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   bool has_uid = false, has_gid = false, has_host = false, has_domain = false, has_time = false,
-       has_cwd = false, has_init = false;
+       has_cwd = false, has_init = false, has_rootfs_path = false, has_tmpfs_uid = false, has_tmpfs_gid = false,
+       has_lock_uid = false, has_lock_gid = false;
   int propagation = 0;
   *p = nsjs_plan{};
   if (!CheckKeys(o, kPlanKeys, sizeof kPlanKeys / sizeof kPlanKeys[0], "plan")) return false;
@@ -518,8 +611,24 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
       !ReadStrings(o, "execPaths", &st->exec_paths) || !ReadStrings(o, "argv", &st->argv) ||
       !ReadStrings(o, "envp", &st->envp) || !ReadString(o, "initPath", &st->init_path, &has_init) ||
       !ReadCapabilities(o, p) || !ReadSeccompFilter(o, st, p) ||
+      !ReadInt(o, "rootfs", &p->rootfs) || !ReadString(o, "rootfsPath", &st->rootfs_path, &has_rootfs_path) ||
+      !ReadBool(o, "staging", &p->staging) || !ReadBool(o, "readonlyRoot", &p->readonly_root) ||
+      !ReadString(o, "tmpfsUid", &st->tmpfs_uid, &has_tmpfs_uid) ||
+      !ReadString(o, "tmpfsGid", &st->tmpfs_gid, &has_tmpfs_gid) ||
+      !ReadString(o, "lockUidMap", &st->lock_uid_map, &has_lock_uid) ||
+      !ReadString(o, "lockGidMap", &st->lock_gid_map, &has_lock_gid) ||
       !ReadRlimits(o, st) || !ReadFds(o, "cgroupProcs", &st->cgroup_procs))
     return false;
+  if (p->rootfs < NSJS_ROOT_HOST || p->rootfs > NSJS_ROOT_PATH || (p->rootfs == NSJS_ROOT_PATH) != has_rootfs_path)
+    return Fail(o.Env(), "plan.rootfs must be 0, 1, or 2 with rootfsPath");
+  if (has_tmpfs_uid != has_tmpfs_gid) return Fail(o.Env(), "tmpfsUid and tmpfsGid go together");
+  if (has_lock_uid != has_lock_gid) return Fail(o.Env(), "lockUidMap and lockGidMap go together");
+  bool file_ops = false;
+  for (const nsjs_op &op : st->ops) file_ops = file_ops || op.kind == NSJS_OP_FILE || (op.flags & NSJS_OPF_TMP_UPPER);
+  if (file_ops && !p->staging) return Fail(o.Env(), "file ops and tmpfs uppers need plan.staging");
+  bool new_mount_ns = (p->clone_flags | p->unshare_flags) & CLONE_NEWNS;
+  if ((p->rootfs != NSJS_ROOT_HOST || p->staging || p->readonly_root || !st->ops.empty() || has_lock_uid) && !new_mount_ns)
+    return Fail(o.Env(), "a new root, ops and lock maps need a new mount namespace");
   bool has_uid_helper = false, has_gid_helper = false;
   if (!ReadString(o, "uidMapHelper", &st->uid_map_helper, &has_uid_helper) ||
       !ReadString(o, "gidMapHelper", &st->gid_map_helper, &has_gid_helper))
@@ -579,6 +688,12 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   p->cgroup_count = static_cast<int>(st->cgroup_procs.size());
   p->ops = st->ops.data();
   p->op_count = static_cast<int>(st->ops.size());
+  p->mount_ids = st->mount_ids.data();
+  p->rootfs_path = has_rootfs_path ? st->rootfs_path.c_str() : nullptr;
+  p->tmpfs_uid = has_tmpfs_uid ? st->tmpfs_uid.c_str() : nullptr;
+  p->tmpfs_gid = has_tmpfs_gid ? st->tmpfs_gid.c_str() : nullptr;
+  p->lock_uid_map = has_lock_uid ? st->lock_uid_map.c_str() : nullptr;
+  p->lock_gid_map = has_lock_gid ? st->lock_gid_map.c_str() : nullptr;
   p->uid_map = has_uid ? st->uid_map.c_str() : nullptr;
   p->gid_map = has_gid ? st->gid_map.c_str() : nullptr;
   p->hostname = has_host ? st->hostname.c_str() : nullptr;
@@ -707,6 +822,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("bindNamespace", Napi::Function::New(env, BindNamespace, "bindNamespace"));
   exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
   exports.Set("nsOwner", Napi::Function::New(env, NsOwner, "nsOwner"));
+  exports.Set("nsParentFd", Napi::Function::New(env, NsParentFd, "nsParentFd"));
   exports.Set("poolStart", Napi::Function::New(env, PoolStart, "poolStart"));
   exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair, "seqpacketPair"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));

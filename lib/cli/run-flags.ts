@@ -27,6 +27,16 @@ export interface RunOptions extends SpawnIsolatedOptions {
 export interface RunControl {
   /** `--json-status FD`: the fd to write JSON lines of status to. */
   jsonStatusFd?: number;
+  /** `--overlay-src` layers, bottom first, waiting for the overlay they are for. */
+  overlaySources?: string[];
+}
+
+/** An overlay of the `--overlay-src` layers given since the last one (bubblewrap's order: bottom first). */
+function overlay(o: RunOptions, control: RunControl, flag: string, target: string, upper?: 'tmpfs'): void {
+  const layers = control.overlaySources ?? [];
+  if (layers.length === 0) throw new UsageError(`--${flag} needs --overlay-src before it`);
+  control.overlaySources = [];
+  o.mounts.push({ type: 'overlay', target, lower: [...layers].reverse(), ...(upper ? { upper } : {}) });
 }
 
 interface RunFlag extends FlagSpec {
@@ -100,7 +110,23 @@ export const RUN_FLAGS: Readonly<Record<string, RunFlag>> = {
   'bind-try': { type: 'string', arity: 2, help: 'SRC DEST: as --bind, skipped when SRC is missing', apply: (o, [s, d]) => o.mounts.push({ type: 'bind', source: s, target: d, optional: true }) },
   'ro-bind-try': { type: 'string', arity: 2, help: 'SRC DEST: as --ro-bind, skipped when SRC is missing', apply: (o, [s, d]) => o.mounts.push({ type: 'bind', source: s, target: d, readonly: true, optional: true }) },
   tmpfs: { type: 'string', help: 'DEST: a fresh tmpfs on DEST', apply: (o, [d]) => o.mounts.push({ type: 'tmpfs', target: d }) },
-  dir: { type: 'string', help: 'DEST: a directory, inside a tmpfs given before it', apply: (o, [d]) => o.mounts.push({ type: 'dir', target: d }) },
+  dir: { type: 'string', help: 'DEST: a directory, on the tmpfs root or inside a tmpfs given before it', apply: (o, [d]) => o.mounts.push({ type: 'dir', target: d }) },
+  rootfs: { type: 'string', help: "tmpfs|DIR: a root of the sandbox's own: an empty tmpfs, or that directory (pivot_root into it)", apply: (o, [v]) => (o.rootfs = v) },
+  'remount-ro': {
+    type: 'string',
+    help: 'DEST: only /: the root read-only once the mounts are made',
+    apply: (o, [d]) => {
+      if (d !== '/') throw new UsageError(`--remount-ro takes only / (the root), got '${d}'`);
+      o.readonlyRoot = true;
+    },
+  },
+  dev: { type: 'string', help: 'DEST: a minimal /dev (null, zero, full, random, urandom, tty, pts, shm)', apply: (o, [d]) => o.mounts.push({ type: 'dev', target: d }) },
+  proc: { type: 'string', help: "DEST: a fresh procfs of the sandbox's PID namespace", apply: (o, [d]) => o.mounts.push({ type: 'proc', target: d }) },
+  mqueue: { type: 'string', help: 'DEST: a fresh mqueue filesystem', apply: (o, [d]) => o.mounts.push({ type: 'mqueue', target: d }) },
+  symlink: { type: 'string', arity: 2, help: 'TARGET DEST: a symbolic link at DEST saying TARGET', apply: (o, [t, d]) => o.mounts.push({ type: 'symlink', target: d, linkTo: t }) },
+  'overlay-src': { type: 'string', help: 'SRC: a lower layer for the next overlay flag (bottom first, as bubblewrap)', apply: (_o, [v], control) => (control.overlaySources = [...(control.overlaySources ?? []), v]) },
+  'tmp-overlay': { type: 'string', help: 'DEST: an overlay of the --overlay-src layers, writes kept in a throwaway tmpfs', apply: (o, [d], control) => overlay(o, control, 'tmp-overlay', d, 'tmpfs') },
+  'ro-overlay': { type: 'string', help: 'DEST: a read-only overlay of the --overlay-src layers (two at least)', apply: (o, [d], control) => overlay(o, control, 'ro-overlay', d) },
   uid: { type: 'string', help: 'UID: the uid inside (a user namespace)', apply: (o, [v]) => (o.user = { ...o.user, uid: integer('uid', v) }) },
   gid: { type: 'string', help: 'GID: the gid inside (a user namespace)', apply: (o, [v]) => (o.user = { ...o.user, gid: integer('gid', v) }) },
   setenv: { type: 'string', arity: 2, help: 'VAR VALUE: set an environment variable', apply: (o, [k, v]) => (o.env[k] = v) },

@@ -1,7 +1,8 @@
 /**
  * The bubblewrap line for a sandbox. bwrap always makes a mount namespace
- * and needs a root to build: the host's is bound whole (`--dev-bind / /`),
- * as nsjs's default root is the host's tree.
+ * and builds its root on a tmpfs: nsjs's default root, the host's tree, is
+ * bound whole (`--dev-bind / /`); a `'tmpfs'` root is bwrap's own; a
+ * directory root is bound on `/`.
  * @internal
  * @module
  */
@@ -16,22 +17,53 @@ export function bwrapLine(n: NormalizedIsolation): Equivalent {
   for (const t of ['user', 'pid', 'uts', 'ipc', 'net', 'cgroup'] as const) if (created.includes(t)) argv.push(`--unshare-${t}`);
   if (!created.includes('mount')) cannot.push('no mount namespace: bwrap always makes one');
   if (created.includes('time')) cannot.push('time namespace: bwrap has none');
-  argv.push('--dev-bind', '/', '/');
-  if (n.mounts.mountProc) argv.push('--proc', '/proc');
-  if (n.mounts.propagation !== 0x4000 + (1 << 18)) cannot.push("propagation: bwrap makes the mounts it copies slaves of the host's, always");
-  for (const op of n.mounts.ops) {
-    if (op.kind === 'tmpfs') {
-      const size = /size=(\d+)/.exec(op.data ?? '')?.[1];
-      const mode = /mode=([0-7]+)/.exec(op.data ?? '')?.[1];
-      if (size) argv.push('--size', size);
-      if (mode && mode !== '755') argv.push('--perms', mode.padStart(4, '0'));
-      argv.push('--tmpfs', op.target);
-    } else if (op.kind === 'dir') {
-      argv.push('--perms', op.mode.toString(8).padStart(4, '0'), '--dir', op.target);
-    } else {
-      argv.push(`--${op.readonly ? 'ro-' : ''}bind${op.optional ? '-try' : ''}`, op.source as string, op.target);
+  // bwrap's own root is always an empty tmpfs: nsjs's 'tmpfs' root is that; the host's tree or a directory is bound on it.
+  const m = n.mounts;
+  if (m.rootfs === 0) argv.push('--dev-bind', '/', '/');
+  else if (m.rootfs === 2) argv.push('--bind', m.rootfsPath as string, '/');
+  if (m.mountProc) argv.push('--proc', '/proc');
+  if (m.propagation !== 0x4000 + (1 << 18)) cannot.push("propagation: bwrap makes the mounts it copies slaves of the host's, always");
+  let layers: string[] = [];
+  for (const op of m.ops) {
+    const param = (key: string) => op.params.find(([k]) => k === key)?.[1] ?? undefined;
+    switch (op.kind) {
+      case 'tmpfs': {
+        const size = param('size');
+        const mode = param('mode');
+        if (size) argv.push('--size', size);
+        if (mode && mode !== '755') argv.push('--perms', mode.padStart(4, '0'));
+        argv.push('--tmpfs', op.target);
+        break;
+      }
+      case 'dir':
+        argv.push('--perms', op.mode.toString(8).padStart(4, '0'), '--dir', op.target);
+        break;
+      case 'bind':
+        argv.push(`--${op.readonly ? 'ro-' : ''}bind${op.optional ? '-try' : ''}`, op.source as string, op.target);
+        break;
+      case 'proc':
+      case 'mqueue':
+      case 'dev':
+        argv.push(`--${op.kind}`, op.target);
+        break;
+      case 'symlink':
+        argv.push('--symlink', op.source as string, op.target);
+        break;
+      case 'file':
+        cannot.push(`file ${op.target}: bwrap reads content from an fd (--file FD DEST, --ro-bind-data FD DEST)`);
+        break;
+      case 'overlay': {
+        layers = (param('lowerdir') ?? '').split(/(?<!\\):/).map((l) => l.replace(/\\(.)/g, '$1'));
+        // bwrap lists layers bottom first; overlayfs's lowerdir is top first.
+        for (const l of [...layers].reverse()) argv.push('--overlay-src', l);
+        if (op.tmpUpper) argv.push('--tmp-overlay', op.target);
+        else if (param('upperdir') === undefined) argv.push('--ro-overlay', op.target);
+        else argv.push('--overlay', param('upperdir') as string, param('workdir') as string, op.target);
+        break;
+      }
     }
   }
+  if (m.readonlyRoot) argv.push('--remount-ro', '/');
   if (n.uts.hostname !== undefined) argv.push('--hostname', n.uts.hostname);
   if (n.uts.domainname !== undefined) cannot.push('domainname: bwrap has no flag for it');
   if (n.identity.setIdentity || (created.includes('user') && n.identity.uidMap)) argv.push('--uid', String(n.identity.uid), '--gid', String(n.identity.gid));

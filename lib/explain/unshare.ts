@@ -38,6 +38,7 @@ export function unshareLine(n: NormalizedIsolation): Equivalent {
   }
   if (n.namespaces.joined.length) cannot.push('join: unshare only creates namespaces (nsenter joins them)');
   if (n.mounts.ops.length) cannot.push('mounts: unshare has no mount flags (run mount(8) inside)');
+  if (n.mounts.rootfs !== 0 || n.mounts.readonlyRoot) cannot.push('rootfs: unshare has no new root (run pivot_root(8) inside, or use bwrap)');
   if (n.lifecycle.init) cannot.push('init: with --fork the program itself is PID 1 (no reaper, SIGTERM without a handler is ignored)');
   if (n.lifecycle.dieWithParent) cannot.push('dieWithParent: --kill-child ends the program when unshare dies, not when the caller does');
   if (n.privileges.capabilities !== undefined) cannot.push('capabilities: unshare keeps every one (setpriv --bounding-set/--inh-caps/--ambient-caps could cut them)');

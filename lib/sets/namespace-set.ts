@@ -8,16 +8,17 @@
  */
 import * as fs from 'node:fs';
 
-import { initExecutablePath } from '../binding';
+import { binding, initExecutablePath } from '../binding';
 import { ErrorCodes, fromFsError, invalidArgValue, libraryError } from '../errors';
 import { readNamespaceIds, type NamespaceIds } from '../inspect';
 import { NAMESPACES, isNamespaceName, type NamespaceName } from '../namespaces';
 import { optionsObject, validateNonEmptyString } from '../validate';
 import type { IsolatedProcess } from '../spawn/isolated-process';
 import type { OutputOf } from '../spawn/spawn-isolated';
-import { ISOLATION_KEYS, type IsolationOptions } from '../spawn/options';
+import { ISOLATION_KEYS, normalizeIsolation, type IsolationOptions } from '../spawn/options';
 import { rejectUnknownKeys } from '../spawn/options/keys';
 import { normalizeNamespaces } from '../spawn/options/namespaces';
+import { locksMounts } from '../spawn/plan';
 import { spawnIsolated, type SpawnIsolatedOptions } from '../spawn/spawn-isolated';
 import { kJoinFd } from './join-target';
 import { persistNamespace, unpersist, type Persisted } from './persist';
@@ -262,6 +263,16 @@ export async function createNamespaces(options?: CreateNamespacesOptions): Promi
     // Held by fd from here on: a join can never reach another process's namespace through a reused pid.
     for (const t of types) fds.set(t, fs.openSync(`/proc/${pid}/ns/${procFile(t)}`, fs.constants.O_RDONLY));
     const ids = readNamespaceIds(`/proc/${pid}/ns`, types);
+    // With mounts in a user namespace, the holder runs in a nested one that
+    // owns only its (locked) mount namespace (lock-mounts): members join the
+    // outer one, which owns the rest; the mounts stay locked for them too.
+    if (fds.has('user') && locksMounts(normalizeIsolation(initPath, ['--hold'], { ...o, init: false, env: {} }, []))) {
+      const inner = fds.get('user') as number;
+      const outer = binding().nsParentFd(inner);
+      fds.set('user', outer);
+      fs.closeSync(inner);
+      ids.user = { type: 'user', inode: fs.fstatSync(outer).ino, path: `/proc/${process.pid}/fd/${outer}` };
+    }
     return new NamespaceSet(holder, types, fds, ids, o.user);
   } catch (e) {
     for (const fd of fds.values()) fs.closeSync(fd);

@@ -10,19 +10,39 @@ import type { NormalizedIsolation } from './options';
 import { userNamespaceHint } from './userns-hint';
 
 const ENOSYS = 38;
+const ENOENT = 2;
+
+/** The first kernel with each syscall the filesystem steps make (docs/filesystem.md, "Kernel minimums"). */
+export const KERNEL_MINIMUMS: Readonly<Record<string, string>> = Object.freeze({
+  open_tree: '5.2',
+  move_mount: '5.2',
+  fsopen: '5.2',
+  fsconfig: '5.2',
+  fsmount: '5.2',
+  openat2: '5.6',
+  statx: '5.8 (its mount id)',
+  mount_setattr: '5.12',
+});
+
+function unsupportedHint(syscall: string | undefined): string {
+  const version = syscall !== undefined ? KERNEL_MINIMUMS[syscall] : undefined;
+  return `this kernel lacks ${syscall ?? 'a system call nsjs needs'}${version ? ` (Linux ${version})` : ''}; nsjs never makes a weaker mount instead`;
+}
 
 /** A failed setup op: its index, and its paths from the plan (no guessing from the step). */
 function opError(errno: number, syscall: string | undefined, index: number, n: NormalizedIsolation) {
-  const op = n.mounts.ops[index];
-  const fields = {
-    syscall,
-    step: 'mounts',
-    op: index,
-    path: op?.source ?? op?.target,
-    dest: op?.source !== undefined ? op.target : undefined,
-  };
-  if (errno === ENOSYS) {
-    return systemError(errno, { ...fields, code: ErrorCodes.UNSUPPORTED, hint: `this kernel lacks ${syscall} (a read-only bind needs Linux 5.12); nsjs never makes a weaker mount instead` });
+  const m = n.mounts;
+  // The new root's /proc, added after the user's entries, is the mount-proc step to the user.
+  if (index >= m.userOps) {
+    const fields = { syscall, step: 'mount-proc', path: '/proc' };
+    if (errno === ENOSYS) return systemError(errno, { ...fields, code: ErrorCodes.UNSUPPORTED, hint: unsupportedHint(syscall) });
+    return systemError(errno, fields);
+  }
+  const paths = m.opPaths[index];
+  const fields = { syscall, step: 'mounts', op: index, path: paths?.path, dest: paths?.dest };
+  if (errno === ENOSYS) return systemError(errno, { ...fields, code: ErrorCodes.UNSUPPORTED, hint: unsupportedHint(syscall) });
+  if (errno === ENOENT && syscall === 'openat2') {
+    return systemError(errno, { ...fields, hint: "a missing target is made only on a tmpfs nsjs mounted (a 'tmpfs' root, a tmpfs, dev or tmpfs-upper overlay entry), never on the host's files: make it there first" });
   }
   return systemError(errno, fields);
 }
@@ -50,7 +70,10 @@ const STEP_PATHS: Record<string, string> = {
   setgroups: '/proc/self/setgroups',
   'gid-map': '/proc/self/gid_map',
   'time-offsets': '/proc/self/timens_offsets',
+  'readonly-root': '/',
+  'lock-mounts': '/proc/self/uid_map',
 };
+const FS_STEPS = new Set(['new-root', 'readonly-root', 'pivot-root', 'lock-mounts']);
 
 /** @internal Turns a failed native spawn into the error the user sees. */
 export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string | undefined): unknown {
@@ -71,7 +94,11 @@ export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string 
   const fields = {
     syscall: e.nativeSyscall,
     step,
-    path: step === 'chdir' ? n.exec.cwd : step === 'exec-init' ? initPath : step ? STEP_PATHS[step] : undefined,
+    path:
+      step === 'chdir' ? n.exec.cwd
+      : step === 'exec-init' ? initPath
+      : step === 'new-root' ? n.mounts.rootfsPath
+      : step ? STEP_PATHS[step] : undefined,
     // nsjs-init's fork of the program hit a process limit (fork says EAGAIN for those).
     hint: step === 'init' && errno === EAGAIN ? INIT_FORK_HINT : undefined,
   };
@@ -86,6 +113,7 @@ export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string 
     (step === 'clone' && userns && USERNS_REFUSALS.has(errno)) ||
     ((step === 'uid-map' || step === 'setgroups' || step === 'gid-map') && errno === EPERM);
   if (refused) return systemError(errno, { ...fields, code: ErrorCodes.USERNS_UNAVAILABLE, hint: userNamespaceHint(errno) });
+  if (errno === ENOSYS && FS_STEPS.has(step ?? '')) return systemError(errno, { ...fields, code: ErrorCodes.UNSUPPORTED, hint: unsupportedHint(fields.syscall) });
   return systemError(errno, fields);
 }
 

@@ -3,8 +3,8 @@
  * stdio, no locks), because it may share memory with a multithreaded Node
  * (CLONE_VM) or be a copy of it taken while other threads held locks.
  * Each step is a small function that returns 0 or fails with its step name. */
+#include "child.h"
 #include "exec.h"
-#include "nsjs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,24 +22,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-struct child_state {
-  const nsjs_plan *plan;
-  int errfd;
-  int parent_pidfd;
-  int sync_fd[2];
-  int init_fd; /* moved above the stdio slots by step_stdio */
-  int step; /* the step that failed, and the syscall in it */
-  int sys;
-  int op;   /* 1 + the index of the op that failed, 0: none */
-};
-
-static int step_fail(struct child_state *s, int step, int sys) {
+int nsjs_step_fail(struct child_state *s, int step, int sys) {
   s->step = step;
   s->sys = sys;
   return -1;
 }
+#define step_fail nsjs_step_fail
 
-static int write_all(int fd, const char *buf, size_t len) {
+int nsjs_write_all(int fd, const char *buf, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, buf, len);
     if (n < 0) {
@@ -52,21 +42,27 @@ static int write_all(int fd, const char *buf, size_t len) {
   return 0;
 }
 
-static size_t cstrlen(const char *p) {
+#define write_all nsjs_write_all
+
+size_t nsjs_cstrlen(const char *p) {
   size_t n = 0;
   while (p[n]) n++;
   return n;
 }
 
 /* Writes a whole small file (uid_map, setgroups, timens_offsets) in one write. */
-static int write_file(struct child_state *s, int step, const char *path, const char *data) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
+static int write_file_at(struct child_state *s, int step, int dirfd, const char *path, const char *data) {
+  int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return step_fail(s, step, NSJS_SYS_OPEN);
-  int rc = write_all(fd, data, cstrlen(data));
+  int rc = write_all(fd, data, nsjs_cstrlen(data));
   int saved = errno;
   close(fd);
   errno = saved;
   return rc < 0 ? step_fail(s, step, NSJS_SYS_WRITE) : 0;
+}
+
+static int write_file(struct child_state *s, int step, const char *path, const char *data) {
+  return write_file_at(s, step, AT_FDCWD, path, data);
 }
 
 /* ---- steps ---- */
@@ -178,64 +174,6 @@ static int step_hostnames(struct child_state *s) {
   return 0;
 }
 
-/* ---- setup ops: one small function per kind, run in order by step_mounts ---- */
-
-static int op_fail(struct child_state *s, int sys) { return step_fail(s, NSJS_STEP_MOUNTS, sys); }
-
-static int op_dir(struct child_state *s, const nsjs_op *op) {
-  if (mkdir(op->target, op->mode) != 0 && errno != EEXIST) return op_fail(s, NSJS_SYS_MKDIR);
-  return 0;
-}
-
-static int op_tmpfs(struct child_state *s, const nsjs_op *op) {
-  if (mount("tmpfs", op->target, "tmpfs", MS_NOSUID | MS_NODEV, op->data) != 0) return op_fail(s, NSJS_SYS_MOUNT);
-  return 0;
-}
-
-struct nsjs_mount_attr {
-  uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
-#define NSJS_MOUNT_ATTR_RDONLY 0x00000001
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442 /* the same number on x86_64 and arm64 */
-#endif
-
-static int op_bind(struct child_state *s, const nsjs_op *op) {
-  if (op->flags & NSJS_OPF_OPTIONAL) {
-    int fd = open(op->source, O_PATH | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) return 0;
-    if (fd >= 0) close(fd);
-  }
-  if (mount(op->source, op->target, NULL, MS_BIND | MS_REC, NULL) != 0) return op_fail(s, NSJS_SYS_MOUNT);
-  if (op->flags & NSJS_OPF_READONLY) {
-    /* Recursive read-only in one call (Linux 5.12); without it the op fails:
-     * never a bind that is writable below its top. */
-    struct nsjs_mount_attr attr = {.attr_set = NSJS_MOUNT_ATTR_RDONLY, .attr_clr = 0, .propagation = 0, .userns_fd = 0};
-    if (syscall(SYS_mount_setattr, AT_FDCWD, op->target, AT_RECURSIVE, &attr, sizeof attr) != 0)
-      return op_fail(s, NSJS_SYS_MOUNT_SETATTR);
-  }
-  return 0;
-}
-
-typedef int (*op_fn)(struct child_state *, const nsjs_op *);
-
-static const op_fn op_table[NSJS_OP_COUNT] = {
-  [NSJS_OP_DIR] = op_dir,
-  [NSJS_OP_TMPFS] = op_tmpfs,
-  [NSJS_OP_BIND] = op_bind,
-};
-
-static int step_mounts(struct child_state *s) {
-  const nsjs_plan *p = s->plan;
-  for (int i = 0; i < p->op_count; i++) {
-    if (op_table[p->ops[i].kind](s, &p->ops[i]) < 0) {
-      s->op = i + 1;
-      return -1;
-    }
-  }
-  return 0;
-}
-
 /* Does a mount on a directory of "/" stay in this namespace whatever happens? */
 static int root_sends_nothing(const nsjs_plan *p) {
   return p->propagation == (MS_REC | MS_PRIVATE) || p->propagation == (MS_REC | MS_SLAVE);
@@ -296,22 +234,54 @@ static int step_no_new_privs(struct child_state *s) {
 }
 
 /* The identity the program runs as inside, set through raw syscalls: glibc's
- * wrappers would try to sync credentials with threads this child does not have. */
+ * wrappers would try to sync credentials with threads this child does not have.
+ * Right after the maps: the child keeps every capability in its user namespace
+ * (its old ids were not that namespace's root), and what it creates from here
+ * on (a tmpfs root, directories, staged files) belongs to the program's ids,
+ * which the user namespace maps; host root's own uid is not mapped there. */
 static int step_identity(struct child_state *s) {
   const nsjs_plan *p = s->plan;
   if (!p->set_identity) return 0;
   if (p->clear_groups != NSJS_GROUPS_KEEP && syscall(SYS_setgroups, 0, NULL) != 0 &&
       !(errno == EPERM && p->clear_groups == NSJS_GROUPS_CLEAR_IF_ALLOWED))
     return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETGROUPS);
-  /* Capabilities to carry to another uid: keep the permitted set through
-   * setresuid; the capabilities step cuts it and raises the ambient set. */
-  if (p->cut_caps && p->uid != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
-    return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_PRCTL);
+  /* The steps after this one (mounts, hostname, /proc, lo…) need the
+   * capabilities the child has in its user namespace, which a setresuid from
+   * that namespace's root to another uid would clear: keep the permitted set
+   * through it and raise the effective one again. exec recomputes them for the
+   * program (the capabilities step, when asked, carries some in the ambient set). */
+  int keep = p->uid != 0;
+  if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_PRCTL);
   if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) != 0)
     return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETRESGID);
   if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) != 0)
     return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_SETRESUID);
+  int sys = 0;
+  if (keep && nsjs_raise_effective(&sys) != 0) return step_fail(s, NSJS_STEP_IDENTITY, sys);
+  /* The change of ids made this process undumpable, so its /proc/self files
+   * became root's (timens_offsets, and lock-mounts' maps, are written later as
+   * these ids). It execs soon, which sets dumpability again. */
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) return step_fail(s, NSJS_STEP_IDENTITY, NSJS_SYS_PRCTL);
   /* A change of credentials clears the parent-death signal: arm it again. */
+  return step_die_with_parent(s);
+}
+
+/* With a user namespace, the program could remount a read-only bind writable,
+ * or unmount what hides a path, in the mount namespace its own user namespace
+ * owns. So it gets a nested user namespace (its own ids, mapped one to one) and
+ * a copy of the mount namespace owned by it: the kernel then locks every mount
+ * made above (MNT_LOCK_READONLY & co., MNT_LOCKED), as it does for any mount
+ * namespace copied into a less privileged user namespace. */
+static int step_lock_mounts(struct child_state *s) {
+  const nsjs_plan *p = s->plan;
+  if (!p->lock_uid_map) return 0;
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return step_fail(s, NSJS_STEP_LOCK_MOUNTS, NSJS_SYS_UNSHARE);
+  if (write_file_at(s, NSJS_STEP_LOCK_MOUNTS, s->proc_fd, "uid_map", p->lock_uid_map) < 0 ||
+      write_file_at(s, NSJS_STEP_LOCK_MOUNTS, s->proc_fd, "setgroups", "deny") < 0 ||
+      write_file_at(s, NSJS_STEP_LOCK_MOUNTS, s->proc_fd, "gid_map", p->lock_gid_map) < 0)
+    return -1;
+  close(s->proc_fd);
+  s->proc_fd = -1;
   return step_die_with_parent(s);
 }
 
@@ -477,15 +447,19 @@ static const child_step steps[] = {
   step_unshare,
   step_id_maps,
   step_wait_parent,
+  step_identity,
   step_set_propagation,
-  step_mounts,
+  nsjs_step_new_root,
+  nsjs_step_mounts,
+  nsjs_step_readonly_root,
+  nsjs_step_pivot_root,
   step_hostnames,
   step_mount_proc,
   step_loopback_up,
   step_time_namespace,
   step_setsid,
   step_no_new_privs,
-  step_identity,
+  step_lock_mounts,
   step_chdir,
   step_landlock,
   step_stdio,
@@ -506,7 +480,15 @@ int nsjs_child_main(void *arg) {
                           .init_fd = a->plan->init_path ? a->plan->init_fd : -1,
                           .step = 0,
                           .sys = 0,
-                          .op = 0};
+                          .op = 0,
+                          .root_fd = -1,
+                          .staging_fd = -1,
+                          .files_fd = -1,
+                          .oldroot_fd = -1,
+                          .cwd_fd = -1,
+                          .proc_fd = -1,
+                          .mount_id_count = 0,
+                          .saved_umask = 0};
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
     if (steps[i](&s) < 0) break;
   }

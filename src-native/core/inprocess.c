@@ -140,3 +140,10 @@ int nsjs_ns_owner(int fd, unsigned long long *inode, nsjs_error *e) {
   *inode = (unsigned long long)st.st_ino;
   return 0;
 }
+
+int nsjs_ns_parent(int fd, int *parent, nsjs_error *e) {
+  int p = ioctl(fd, NS_GET_PARENT);
+  if (p < 0) return fail(e, NSJS_SYS_IOCTL);
+  *parent = p;
+  return 0;
+}

@@ -30,17 +30,22 @@ enum nsjs_op_kind {
 #define NSJS_GROUPS_CLEAR 1         /* drop them all, or fail */
 #define NSJS_GROUPS_CLEAR_IF_ALLOWED 2 /* a joined user namespace may deny setgroups: then keep them */
 
-#define NSJS_OPF_READONLY 1 /* bind: recursively read-only (mount_setattr) */
+#define NSJS_OPF_READONLY 1 /* bind, file, overlay: recursively read-only (mount_setattr) before it is attached */
 #define NSJS_OPF_OPTIONAL 2 /* bind: a missing source skips the op */
+#define NSJS_OPF_TMP_UPPER 4 /* overlay: its upperdir and workdir are made first in the staging tmpfs */
 
 /* One setup op, prepared in the parent; the mounts step runs them in order. */
 typedef struct nsjs_op {
   int kind;           /* enum nsjs_op_kind */
   unsigned flags;     /* NSJS_OPF_* */
-  const char *source; /* bind: what to mount; NULL otherwise */
-  const char *target; /* where, in the sandbox's view */
-  const char *data;   /* tmpfs: the mount options ("size=…,mode=…"); NULL otherwise */
-  unsigned mode;      /* dir: its mode */
+  const char *source; /* bind: the host path; symlink: what the link says; file: its name in
+                         the staging tmpfs; NULL otherwise */
+  const char *target; /* where, in the sandbox's view (resolved inside its root) */
+  const char *const *params; /* tmpfs, overlay: fsconfig key, value pairs (a NULL value: a flag) */
+  int param_count;    /* pairs in params */
+  const char *data;   /* file: its content (may hold NULs) */
+  size_t data_len;
+  unsigned mode;      /* dir, file, symlink parents: the mode of what is made */
 } nsjs_op;
 
 /* A resource limit (RLIMIT_*), set before the program runs; RLIM_INFINITY: unlimited. */
@@ -48,6 +53,9 @@ typedef struct nsjs_rlimit {
   int resource;
   unsigned long long soft, hard;
 } nsjs_rlimit;
+#define NSJS_ROOT_HOST 0  /* the host's tree, in the new mount namespace */
+#define NSJS_ROOT_TMPFS 1 /* an empty tmpfs becomes / */
+#define NSJS_ROOT_PATH 2  /* a recursive bind of a host directory becomes / */
 
 /* An existing namespace to join: an fd opened by the parent, and its CLONE_NEW* type. */
 typedef struct nsjs_join {
@@ -88,6 +96,8 @@ int nsjs_pool_start(int sock, const char *req, size_t len, const int fds[3], int
 int nsjs_seqpacket_pair(int fds[2], nsjs_error *e);
 /* The inode of the user namespace that owns the namespace fd (ioctl NS_GET_USERNS). */
 int nsjs_ns_owner(int fd, unsigned long long *inode, nsjs_error *e);
+/* An fd (O_CLOEXEC) of the parent of a user namespace (ioctl NS_GET_PARENT). */
+int nsjs_ns_parent(int fd, int *parent, nsjs_error *e);
 
 /* ---- Spawn: clone a child, set it up, exec ---- */
 typedef struct nsjs_plan {
@@ -115,8 +125,18 @@ typedef struct nsjs_plan {
   int clear_groups;           /* with set_identity: setgroups([]) first; NSJS_GROUPS_* */
   unsigned uid, gid;
   unsigned long propagation;  /* 0: leave / alone */
+  int rootfs;                 /* NSJS_ROOT_*: with a new root, nsjs pivots into it */
+  const char *rootfs_path;    /* NSJS_ROOT_PATH: the host directory */
+  int staging;                /* a staging tmpfs for file contents and tmpfs uppers */
+  int readonly_root;          /* the root mount read-only once the ops ran */
+  const char *tmpfs_uid;      /* uid=/gid= of every tmpfs nsjs makes (the program's ids); NULL: the mounter's */
+  const char *tmpfs_gid;
   const nsjs_op *ops;         /* run by the mounts step, in order */
   int op_count;
+  unsigned long long *mount_ids; /* scratch, 2 * op_count + 2 entries, written by the child: the
+                                    tmpfs mounts it made, the only places it creates anything */
+  const char *lock_uid_map;   /* non-NULL: the lock-mounts step nests a user and mount namespace */
+  const char *lock_gid_map;   /* (these maps) so that the kernel locks every mount made above */
   const char *hostname;       size_t hostname_len;   /* NULL: keep */
   const char *domainname;     size_t domainname_len;
   int mount_proc;
@@ -165,6 +185,8 @@ int nsjs_signal_tree(pid_t root, int root_pidfd, int sig, int include_root, nsjs
 /* Cuts the bounding, permitted, effective and inheritable sets to plan->cap_keep,
  * and raises the ambient set to it when the uid is not 0. *sys names the failed call. */
 int nsjs_cut_capabilities(const nsjs_plan *plan, int *sys);
+/* Effective = permitted: after a setresuid (with PR_SET_KEEPCAPS) the effective set is empty. */
+int nsjs_raise_effective(int *sys);
 /* Loads plan->seccomp_filter on the calling thread. */
 int nsjs_load_seccomp(const nsjs_plan *plan, int *sys);
 

@@ -45,6 +45,14 @@ static int set_caps(struct caps *c, unsigned long long eff, unsigned long long p
   return (int)syscall(SYS_capset, &c->head, c->data);
 }
 
+int nsjs_raise_effective(int *sys) {
+  struct caps c;
+  if (get_caps(&c) != 0) return *sys = NSJS_SYS_CAPGET, -1;
+  unsigned long long perm = BITS(c, permitted);
+  if (set_caps(&c, perm, perm, BITS(c, inheritable)) != 0) return *sys = NSJS_SYS_CAPSET, -1;
+  return 0;
+}
+
 int nsjs_cut_capabilities(const nsjs_plan *p, int *sys) {
   if (!p->cut_caps) return 0;
   struct caps c;

@@ -311,6 +311,8 @@ static __attribute__((noreturn, used)) void init_main(long *sp) {
 
   uint64_t all = ~(uint64_t)0;
   sys4(__NR_rt_sigprocmask, SIG_BLOCK, &all, 0, sizeof all);
+  /* Exec'd from a sealed memfd (its comm would be "memfd:nsjs-init"): name it. */
+  sys2(__NR_prctl, 15 /* PR_SET_NAME */, "nsjs-init");
   if (argc == 2 && is_hold(argv[1])) hold();
   if (argc == 3 && is_serve(argv[1])) {
     int sock = parse_int(argv[2]);

@@ -11,6 +11,8 @@ import { commandExists, DIST, isHostRoot, isUsernsRoot, itIf } from '../helpers/
 // Host root's user namespace is set up by the parent (maps to unprivileged
 // ids) and an identity step; anyone else's child writes its own single-id maps.
 const userns = "{ namespaces: ['user', 'uts'] }";
+// A new root that still runs /bin/true: the host's tree bound read-only on a 'tmpfs' root.
+const newRoot = "{ rootfs: 'tmpfs', mounts: [{ type: 'bind', source: '/', target: '/', readonly: true }] }";
 
 const test = itIf((isHostRoot || isUsernsRoot) && commandExists('strace'), 'needs root (ptrace of the fixture) and strace');
 
@@ -47,7 +49,7 @@ function withFault(inject: string, options = '{}', meanwhile?: (pid: number) => 
         // The id-map and time-offset files are opened with openat, as is everything Node opens:
         // -P confines tracing, and so injection, to those paths.
         const files = ['/proc/self/uid_map', '/proc/self/setgroups', '/proc/self/gid_map', '/proc/self/timens_offsets'];
-        const paths = inject.startsWith('openat') ? files.flatMap((p) => ['-P', p]) : [];
+        const paths = inject.startsWith('openat:') ? files.flatMap((p) => ['-P', p]) : [];
         strace = spawn('strace', ['-qq', '-f', '-p', String(node.pid), ...paths, '-o', '/dev/null', '-e', `inject=${inject}`], { stdio: 'ignore' });
         setTimeout(() => {
           node.stdin.write('go\n');
@@ -86,6 +88,15 @@ const cases: [string, string, string, string, string][] = [
         ['openat:error=EPERM:when=3', userns, 'ERR_NSJS_USERNS_UNAVAILABLE', 'gid-map', 'open'],
       ] as [string, string, string, string, string][])),
   ['mount:error=EPERM:when=1', '{}', 'EPERM', 'set-propagation', 'mount'],
+  // The filesystem steps (docs/filesystem.md): a missing syscall is ERR_NSJS_UNSUPPORTED, never a weaker mount.
+  ['fsopen:error=ENOSYS:when=1', newRoot, 'ERR_NSJS_UNSUPPORTED', 'new-root', 'fsopen'],
+  ['openat2:error=ENOSYS:when=1', newRoot, 'ERR_NSJS_UNSUPPORTED', 'mounts', 'openat2'],
+  // mount_setattr: the staging tmpfs made unbindable, the bind made read-only, then the root.
+  ['mount_setattr:error=EPERM:when=3', `{ ...${newRoot}, readonlyRoot: true }`, 'EPERM', 'readonly-root', 'mount_setattr'],
+  ['pivot_root:error=EINVAL', newRoot, 'EINVAL', 'pivot-root', 'pivot_root'],
+  // The new root's /proc: the staging tmpfs, the root, then proc.
+  ['fsopen:error=EPERM:when=3', newRoot, 'EPERM', 'mount-proc', 'fsopen'],
+  ['unshare:error=EPERM:when=1', `{ ...${newRoot}, namespaces: ['user', 'mount', 'uts'] }`, 'EPERM', 'lock-mounts', 'unshare'],
   ['mount:error=EPERM:when=2', '{}', 'EPERM', 'mount-proc', 'mount'],
   ['sethostname:error=EPERM', '{}', 'EPERM', 'sethostname', 'sethostname'],
   ['setdomainname:error=EPERM', "{ domainname: 'faulty' }", 'EPERM', 'setdomainname', 'setdomainname'],

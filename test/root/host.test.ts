@@ -37,6 +37,27 @@ describe('nothing nsjs mounts is visible outside the sandbox, whatever `propagat
   }
 });
 
+describe('a new root under an rshared parent', () => {
+  // pivot_root refuses a shared mount, and detaching the host's root from a
+  // peer would unmount it everywhere: propagation private or slave keeps both away.
+  test('readOnlyHost() and a directory root, private and slave: the caller\'s mountinfo stays byte-identical', async () => {
+    const r = await runNode(`
+      const fs = require('fs');
+      const before = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+      const out = [];
+      for (const propagation of ['private', 'slave']) {
+        for (const opts of [nsjs.readOnlyHost(), { rootfs: '/', readonlyRoot: true }]) {
+          const r = await nsjs.spawnIsolated('sh', ['-c', 'ls / >/dev/null && echo ok'], { ...opts, propagation }).result;
+          out.push(r.stdout.trim());
+        }
+      }
+      report({ out, identical: fs.readFileSync('/proc/self/mountinfo', 'utf8') === before, procSelf: fs.existsSync('/proc/self') });`,
+      { wrap: ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --make-rshared / && "$@"', 'sh'] });
+    expectClean(r);
+    expect(r.json).toEqual({ out: ['ok', 'ok', 'ok', 'ok'], identical: true, procSelf: true });
+  });
+});
+
 describe('mountProc racing a symlink swap (RENAME_EXCHANGE)', () => {
   itIf(privileged && commandExists('python3'), 'needs root, unshare and python3 (for renameat2)')('never mounts anywhere but the intended directory', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-swap-'));

@@ -37,8 +37,19 @@ describe('nsjs run', () => {
     expect(nsjs(['run', `${dir}/not-exec`]).status).toBe(126);
     const failed = nsjs(['run', '--bind', `${dir}/missing`, dir, '--', 'true']);
     expect(failed.status).toBe(125);
-    expect(failed.stderr).toMatch(/mounts\[0\]: mount ENOENT/);
-    expect(failed.stderr).toMatch(/step mounts\[0\], syscall mount/);
+    expect(failed.stderr).toMatch(/mounts\[0\]: open_tree ENOENT/);
+    expect(failed.stderr).toMatch(/step mounts\[0\], syscall open_tree/);
+  });
+
+  it('filesystem flags: --rootfs, --dev, --symlink, --overlay-src with --tmp-overlay, --remount-ro /', () => {
+    fs.writeFileSync(`${dir}/layer`, 'lower\n');
+    const r = nsjs(['run', '--rootfs', 'tmpfs', '--ro-bind', '/', '/', '--dev', '/dev', '--tmpfs', '/tmp', '--symlink', '/dev/null', '/tmp/void',
+      '--overlay-src', dir, '--tmp-overlay', '/mnt', '--', 'sh', '-c', 'ls /dev | wc -l; readlink /tmp/void; echo x > /mnt/layer && cat /mnt/layer; touch /etc/x 2>/dev/null || echo ro']);
+    expect([r.stdout, r.status]).toEqual(['13\n/dev/null\nx\nro\n', 0]);
+    expect(fs.readFileSync(`${dir}/layer`, 'utf8')).toBe('lower\n');
+    expect(nsjs(['run', '--tmp-overlay', '/mnt', '--', 'true'])).toMatchObject({ status: 125, stderr: expect.stringMatching(/needs --overlay-src/) });
+    expect(nsjs(['run', '--remount-ro', '/etc', '--', 'true']).status).toBe(125);
+    expect(nsjs(['run', '--rootfs', 'tmpfs', '--ro-bind', '/', '/', '--remount-ro', '/', '--', 'sh', '-c', 'touch /x 2>/dev/null || echo ro']).stdout).toBe('ro\n');
   });
 
   itOutsideSanitizer()('refuses an unknown flag, naming the closest one (125)', () => {
@@ -277,6 +288,7 @@ describe('nsjs explain', () => {
   const cases: [string, string[]][] = [
     ['defaults with a hostname', ['--hostname', 'box']],
     ['host network, a tmpfs on /mnt', ['--share-net', '--tmpfs', '/mnt']],
+    ['a read-only host on a root of its own, a fresh /dev and a small /mnt', ['--rootfs', 'tmpfs', '--ro-bind', '/', '/', '--dev', '/dev', '--tmpfs', '/mnt']],
   ];
   for (const [what, flags] of cases) {
     (underSanitizer ? itOutsideSanitizer() : itIf(commandExists('unshare') && commandExists('bwrap'), 'needs util-linux unshare and bubblewrap'))(`${what}: the printed unshare and bwrap lines make the same sandbox as nsjs run`, () => {

@@ -72,8 +72,8 @@ describe('mounts', () => {
     child.on('spawn', () => events.push('spawn'));
     child.on('exit', () => events.push('exit'));
     const err = await new Promise<NamespaceError>((resolve) => child.on('error', resolve));
-    expect(err).toMatchObject({ code: 'ENOENT', step: 'mounts', op: 2, syscall: 'mount', path: `${dir}/missing`, dest: `${dir}/a` });
-    expect(err.message).toContain(`mounts[2]: mount ENOENT`);
+    expect(err).toMatchObject({ code: 'ENOENT', step: 'mounts', op: 2, syscall: 'open_tree', path: `${dir}/missing`, dest: `${dir}/a` });
+    expect(err.message).toContain(`mounts[2]: open_tree ENOENT`);
     await new Promise((r) => setTimeout(r, 50));
     expect(events).toEqual([]);
     expect(zombieChildren()).toEqual([]);

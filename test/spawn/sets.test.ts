@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
+import { binding } from '../../lib/binding';
 import { createNamespaces, listNamespaces, spawnIsolated, NamespaceError, type NamespaceSet } from '../../lib';
 import { commandExists, isHostRoot, isRootless, itAtLevels, itIf } from '../helpers/env';
 import { alive, nsInode, waitFor } from '../helpers/proc';
@@ -144,6 +145,23 @@ describe('createNamespaces', () => {
     // No live process is left in them. (The host's PID 1 reaps the dead holder
     // when it gets to it; until then lsns still lists the zombie's namespaces.)
     expect(await waitFor(() => lsns().filter((n) => inodes.includes(n.ns)).every((n) => !alive(n.pid)), 10000)).toBe(true);
+  });
+
+  it('with mounts and a user namespace: members join the outer user namespace, which owns the rest of the set', async () => {
+    const dir = fs.mkdtempSync('/var/tmp/nsjs-set-');
+    fs.chmodSync(dir, 0o755);
+    try {
+      // The holder is in a nested user namespace that owns only its locked mount namespace (lock-mounts).
+      const set = await createNamespaces({ namespaces: ['pid', 'mount', 'uts', 'ipc', 'net', 'user'], mounts: [{ type: 'tmpfs', target: dir }] });
+      sets.push(set);
+      const r = await set.spawn('sh', ['-c', `readlink /proc/self/ns/user; grep -c " ${dir} " /proc/self/mountinfo`]).result;
+      expect(r.stdout).toBe(`user:[${set.namespaces.user?.inode}]\n1\n`);
+      expect(fs.readlinkSync(`/proc/${set.pid}/ns/user`)).not.toBe(`user:[${set.namespaces.user?.inode}]`);
+      // That user namespace owns the set's network namespace: joining it needed no more than joining the set.
+      expect(binding().nsOwner(fs.openSync(`/proc/${set.pid}/ns/net`, 'r'))).toBe(set.namespaces.user?.inode);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('with dieWithParent: false a set outlives its parent, until its holder gets SIGTERM', async () => {

@@ -1,4 +1,4 @@
-// Every promise of docs/security.md, docs/errors.md and docs/lifecycle.md
+// Every promise of docs/security.md, docs/errors.md, docs/lifecycle.md and docs/filesystem.md
 // names the test that holds it, and that test exists (docs/testing.md).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { ROOT } from '../helpers/env';
 import { checkPromises, promiseUnits } from '../helpers/doc-promises';
 
-const DOCS = ['docs/security.md', 'docs/errors.md', 'docs/lifecycle.md'];
+const DOCS = ['docs/security.md', 'docs/errors.md', 'docs/lifecycle.md', 'docs/filesystem.md'];
 
 describe('every documented promise names its test', () => {
   for (const doc of DOCS) {

@@ -1,7 +1,7 @@
 // Options in, native plan out: the pure part of a spawn, without the kernel.
 // Also the boundaries around it: unknown option keys, and the glue's refusal
 // of a plan with a missing, mistyped or unknown key.
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, ErrorCodes } from '../../lib';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, ErrorCodes, readOnlyHost } from '../../lib';
 import { binding } from '../../lib/binding';
 import { normalizeIsolation } from '../../lib/spawn/options';
 import { buildPlan } from '../../lib/spawn/plan';
@@ -48,12 +48,36 @@ describe('buildPlan', () => {
         { type: 'bind', source: '/x', target: '/y', optional: true },
       ],
     });
+    const flags = { readonly: false, optional: false, tmpUpper: false };
     expect(p.ops).toEqual([
-      { kind: 'tmpfs', target: '/b', data: 'mode=755,size=1048576', mode: 0, readonly: false, optional: false },
-      { kind: 'dir', target: '/b/a', mode: 0o700, readonly: false, optional: false },
-      { kind: 'bind', source: '/etc', target: '/etc', mode: 0, readonly: true, optional: false },
-      { kind: 'bind', source: '/x', target: '/y', mode: 0, readonly: false, optional: true },
+      { ...flags, kind: 'tmpfs', target: '/b', params: [['mode', '755'], ['size', '1048576']], mode: 0 },
+      { ...flags, kind: 'dir', target: '/b/a', params: [], mode: 0o700 },
+      { ...flags, kind: 'bind', source: '/etc', target: '/etc', params: [], mode: 0, readonly: true },
+      { ...flags, kind: 'bind', source: '/x', target: '/y', params: [], mode: 0, optional: true },
     ]);
+    expect(p).toMatchObject({ rootfs: 0, staging: false, readonlyRoot: false });
+  });
+
+  it('a new root: the rootfs, /proc as one more op after the others, cwd /, and a staging tmpfs for file contents', () => {
+    const p = plan({ rootfs: 'tmpfs', mounts: [{ type: 'file', target: '/etc/motd', data: 'hi', mode: 0o600 }] });
+    expect(p).toMatchObject({ rootfs: 1, staging: true, mountProc: false, cwd: '/' });
+    expect(p.ops.map((op) => [op.kind, op.target])).toEqual([['file', '/etc/motd'], ['proc', '/proc']]);
+    expect(p.ops[0]).toMatchObject({ source: 'file-0', data: Buffer.from('hi'), mode: 0o600 });
+    expect(plan({ rootfs: '/srv/root', cwd: '/x', mounts: [{ type: 'proc', target: '/proc' }] })).toMatchObject({ rootfs: 2, rootfsPath: '/srv/root', cwd: '/x', ops: [{ kind: 'proc' }] });
+    expect(plan({ rootfs: '/srv/root', mountProc: false })).toMatchObject({ rootfs: 2, ops: [], mountProc: false });
+  });
+
+  it('overlay parameters: layers escaped, a tmpfs upper named in the staging tmpfs, userxattr with a user namespace', () => {
+    const p = plan({ namespaces: ['mount', 'user'], mounts: [{ type: 'overlay', target: '/o', lower: ['/a:b', '/c'], upper: 'tmpfs' }, { type: 'overlay', target: '/p', lower: ['/l'], upper: '/u', work: '/w' }] });
+    expect(p.ops[0]).toMatchObject({ tmpUpper: true, readonly: false, params: [['lowerdir', '/a\\:b:/c'], ['upperdir', 'upper-0'], ['workdir', 'work-0'], ['userxattr', null]] });
+    expect(p.ops[1]).toMatchObject({ tmpUpper: false, params: [['lowerdir', '/l'], ['upperdir', '/u'], ['workdir', '/w'], ['userxattr', null]] });
+    expect(p).toMatchObject({ staging: true, lockUidMap: '0 0 1\n', lockGidMap: '0 0 1\n' });
+  });
+
+  it('lock-mounts: with a user namespace and anything mounted, never without either', () => {
+    expect(plan({ namespaces: ['mount', 'user'], user: { uid: 5, gid: 6 }, readonlyRoot: true })).toMatchObject({ lockUidMap: '5 5 1\n', lockGidMap: '6 6 1\n' });
+    expect(plan({ namespaces: ['mount', 'user'] }).lockUidMap).toBeUndefined();
+    if (!rootless) expect(plan({ namespaces: ['mount'], readonlyRoot: true }).lockUidMap).toBeUndefined();
   });
 
   it('joins go first in the plan; what is created is cloned unless a user namespace is joined', () => {
@@ -116,20 +140,42 @@ describe('what normalization refuses', () => {
 
   it('mounts with a propagation that could carry them out, or without a new mount namespace', () => {
     expect(refuse({ propagation: 'shared', mounts: [{ type: 'tmpfs', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(refuse({ mounts: [{ type: 'dir', target: '/x' }] }).message).toMatch(/made on the host/);
+    expect(refuse({ mounts: [{ type: 'dir', target: '/x' }] }).message).toMatch(/never makes anything on the host's files/);
     // No way around it: '..' out of the tmpfs, or a bind of host files over it.
     expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'dir', target: '/t/../victim' }] }).message).toMatch(/normalized path/);
-    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/home', target: '/t' }, { type: 'dir', target: '/t/x' }] }).message).toMatch(/made on the host/);
-    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/home', target: '/t/h' }, { type: 'dir', target: '/t/h/x' }] }).message).toMatch(/made on the host/);
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/home', target: '/t' }, { type: 'dir', target: '/t/x' }] }).message).toMatch(/never makes anything on the host's files/);
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/home', target: '/t/h' }, { type: 'dir', target: '/t/h/x' }] }).message).toMatch(/never makes anything on the host's files/);
     expect(refuse({ mounts: [{ type: 'bind', source: '/a/./b', target: '/c' }] }).message).toMatch(/normalized path/);
     expect(refuse({ namespaces: ['pid'], init: false, mounts: [] }).code).toBe(ErrorCodes.REQUIRES_NAMESPACE);
     expect(refuse({ mounts: [{ type: 'bind', source: 'relative' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(refuse({ mounts: [{ type: 'overlay', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refuse({ mounts: [{ type: 'sysfs', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refuse({ propagation: 'shared', rootfs: 'tmpfs' }).message).toMatch(/with a new root/);
+    expect(refuse({ namespaces: ['pid'], init: false, rootfs: 'tmpfs' }).code).toBe(ErrorCodes.REQUIRES_NAMESPACE);
+  });
+
+  it('filesystem entries that could touch the host or cannot work', () => {
+    // dir and symlink only on a tmpfs of nsjs's: the deepest earlier mount decides.
+    expect(refuse({ rootfs: 'tmpfs', mounts: [{ type: 'bind', source: '/usr' }, { type: 'dir', target: '/usr/x' }] }).message).toMatch(/host's files/);
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'bind', source: '/usr', target: '/t/u' }, { type: 'symlink', target: '/t/u/l', linkTo: '/' }] }).message).toMatch(/host's files/);
+    expect(() => normalizeIsolation('true', [], { rootfs: 'tmpfs', mounts: [{ type: 'dir', target: '/a/b' }, { type: 'symlink', target: '/a/l', linkTo: 'b' }] }, [])).not.toThrow();
+    expect(refuse({ mounts: [{ type: 'tmpfs', target: '/' }] }).message).toMatch(/only with a new root/);
+    expect(refuse({ rootfs: 'tmpfs', mounts: [{ type: 'tmpfs', target: '/a/../etc' }] }).message).toMatch(/normalized path/);
+    expect(refuse({ rootfs: 'tmpfs', mounts: [{ type: 'tmpfs', target: '/data/' }] }).message).toMatch(/normalized path/);
+    expect(refuse({ rootfs: 'relative/dir' }).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refuse({ rootfs: 7 }).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x', lower: ['/a'], upper: '/u' }] }).message).toMatch(/work/);
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x', lower: ['/a'] }] }).message).toMatch(/at least two directories without `upper`/);
+    expect(refuse({ mounts: [{ type: 'overlay', target: '/x', lower: ['/a'], upper: 'tmpfs', work: '/w' }] }).message).toMatch(/work/);
+    expect(refuse({ mounts: [{ type: 'file', target: '/x', data: 5 }] }).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(refuse({ mounts: [{ type: 'symlink', target: '/x' }] }).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(refuse({ mounts: [{ type: 'bind', source: '/x', readOnly: true }] }).message).toMatch(/did you mean 'readonly'/);
+    expect(refuse({ readOnlyRoot: true }).message).toMatch(/did you mean 'readonlyRoot'/);
   });
 });
 
 describe('the glue refuses a plan that does not match NativePlan', () => {
-  const good = () => ({ ...plan({ namespaces: [], init: false }), stdio: [0, 1, 2] }) as Record<string, unknown>;
+  const good = () => ({ ...plan({ namespaces: [], init: false }), stdio: [0, 1, 2], cgroupProcs: [] }) as Record<string, unknown>;
   const refused = (p: Record<string, unknown>) => {
     try {
       binding().spawn(p as never);
@@ -150,7 +196,13 @@ describe('the glue refuses a plan that does not match NativePlan', () => {
   it('a mistyped field, and an unknown key', () => {
     expect(refused({ ...good(), dieWithParent: 1 }).message).toMatch(/dieWithParent must be a boolean/);
     expect(refused({ ...good(), noNewPriv: true }).message).toMatch(/unknown key: noNewPriv/);
-    expect(refused({ ...good(), ops: [{ kind: 'bind', target: '/x', mode: 0, readonly: false, optional: false }] }).message).toMatch(/source/);
+    const op = { kind: 'bind', target: '/x', params: [], mode: 0, readonly: false, optional: false, tmpUpper: false };
+    const mountNs = { cloneFlags: binding().constants.CLONE_NEWNS };
+    expect(refused({ ...good(), ...mountNs, ops: [op] }).message).toMatch(/source/);
+    expect(refused({ ...good(), ...mountNs, ops: [{ ...op, source: '/y', target: 'relative' }] }).message).toMatch(/absolute target/);
+    expect(refused({ ...good(), ...mountNs, ops: [{ ...op, kind: 'file', source: 'f', data: Buffer.from('') }] }).message).toMatch(/staging/);
+    expect(refused({ ...good(), ops: [{ ...op, source: '/y' }] }).message).toMatch(/new mount namespace/);
+    expect(refused({ ...good(), rootfs: 2 }).message).toMatch(/rootfsPath/);
   });
 
   it('capability numbers above 63, and a seccompFilter that is no whole BPF program', () => {
@@ -158,4 +210,32 @@ describe('the glue refuses a plan that does not match NativePlan', () => {
     expect(refused({ ...good(), seccompFilter: new Uint8Array(7) }).message).toMatch(/seccompFilter must be a BPF program/);
     expect(refused({ ...good(), seccompFilter: [1, 2] }).message).toMatch(/seccompFilter must be a Uint8Array/);
   });
+});
+
+describe('readOnlyHost()', () => {
+  it('the host read-only on a tmpfs root, fresh /dev, /proc, /tmp, then writable binds, then what hides each hidden path', () => {
+    const fsOpts = readOnlyHost({ writable: ['/w'], hidden: ['/usr', '/etc/hostname', '/no/such/path'] });
+    expect(fsOpts).toEqual({
+      rootfs: 'tmpfs',
+      mounts: [
+        { type: 'bind', source: '/', target: '/', readonly: true },
+        { type: 'dev', target: '/dev' },
+        { type: 'proc', target: '/proc' },
+        { type: 'tmpfs', target: '/tmp', mode: 0o1777 },
+        { type: 'bind', source: '/w', target: '/w' },
+        { type: 'tmpfs', target: '/usr', mode: 0o755 },
+        { type: 'file', target: '/etc/hostname', data: '', mode: 0o444, readonly: true },
+      ],
+    });
+    // What it returns is valid options as they are.
+    expect(plan({ ...fsOpts }).ops.map((op) => op.kind)).toEqual(['bind', 'dev', 'proc', 'tmpfs', 'bind', 'tmpfs', 'file']);
+  });
+
+  it('refuses bad input before anything', () => {
+    expect(() => readOnlyHost({ writable: '/x' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => readOnlyHost({ hidden: ['relative'] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => readOnlyHost({ hidden: ['/a\0b'] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => readOnlyHost({ writeable: ['/x'] } as never)).toThrow(/did you mean 'writable'/);
+  });
+
 });

@@ -41,7 +41,7 @@ export interface IsolationOptions
 
 /** Every key of {@link IsolationOptions}: anything else is refused. */
 export const ISOLATION_KEYS: readonly string[] = Object.freeze([
-  'namespaces', 'join', 'user', 'hostname', 'domainname', 'propagation', 'mountProc', 'mounts', 'loopback',
+  'namespaces', 'join', 'user', 'hostname', 'domainname', 'rootfs', 'readonlyRoot', 'propagation', 'mountProc', 'mounts', 'loopback',
   'timeOffsets', 'init', 'dieWithParent', 'newSession', 'noNewPrivileges', 'cloneStrategy', 'cwd', 'env', 'argv0',
   'capabilities', 'seccomp', 'allowNestedUserNamespaces', 'landlock',
   'uidMap', 'gidMap', 'mapAuto',
@@ -79,11 +79,16 @@ export function normalizeIsolation(command: unknown, args: unknown, options: unk
   const exec = normalizeExec(command, args, o);
   const namespaces = normalizeNamespaces(o);
   const capabilities = normalizeCapabilities(o);
+  const identity = normalizeMaps(o, namespaces, normalizeIdentity(o, namespaces));
+  const uts = normalizeUts(o, namespaces);
+  const mounts = normalizeMounts(o, namespaces);
+  // With a new root, cwd is a path in it, and / when not given.
+  if (mounts.rootfs !== 0 && exec.cwd === undefined) exec.cwd = '/';
   return {
     namespaces,
-    identity: normalizeMaps(o, namespaces, normalizeIdentity(o, namespaces)),
-    uts: normalizeUts(o, namespaces),
-    mounts: normalizeMounts(o, namespaces),
+    identity,
+    uts,
+    mounts,
     loopbackUp: normalizeNetwork(o, namespaces).loopbackUp,
     timeOffsets: normalizeTime(o, namespaces),
     lifecycle: normalizeLifecycle(o, namespaces),
