@@ -41,7 +41,7 @@ describe('nsjs run', () => {
     expect(failed.stderr).toMatch(/step mounts\[0\], syscall open_tree/);
   });
 
-  it('filesystem flags: --rootfs, --dev, --symlink, --overlay-src with --tmp-overlay, --remount-ro /', () => {
+  itOutsideSanitizer()('filesystem flags: --rootfs, --dev, --symlink, --overlay-src with --tmp-overlay, --remount-ro /', () => {
     fs.writeFileSync(`${dir}/layer`, 'lower\n');
     const r = nsjs(['run', '--rootfs', 'tmpfs', '--ro-bind', '/', '/', '--dev', '/dev', '--tmpfs', '/tmp', '--symlink', '/dev/null', '/tmp/void',
       '--overlay-src', dir, '--tmp-overlay', '/mnt', '--', 'sh', '-c', 'ls /dev | wc -l; readlink /tmp/void; echo x > /mnt/layer && cat /mnt/layer; touch /etc/x 2>/dev/null || echo ro']);
