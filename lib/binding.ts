@@ -127,6 +127,8 @@ export interface NativePlan {
   envp: string[];
   /** nsjs-init, when the program runs under it. */
   initPath?: string;
+  /** The program is nsjs-init itself (a set's holder), exec'd by the same sealed fd as init: execPaths is exactly [initPath]. */
+  programIsInit?: boolean;
   /** The capability numbers to keep: every set is cut to them last before exec; absent: no cut. */
   capabilities?: number[];
   /** The BPF program (struct sock_filter[]) compileSeccomp made, loaded last before exec; absent: none. */

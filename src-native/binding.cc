@@ -249,7 +249,7 @@ const char *const kPlanKeys[] = {
   "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
   "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
   "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd", "uidMapHelper", "gidMapHelper",
-  "rootfs", "rootfsPath", "staging", "readonlyRoot", "tmpfsUid", "tmpfsGid", "lockUidMap", "lockGidMap", "rlimits", "cgroupProcs"};
+  "rootfs", "rootfsPath", "staging", "readonlyRoot", "tmpfsUid", "tmpfsGid", "lockUidMap", "lockGidMap", "rlimits", "cgroupProcs", "programIsInit"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
   napi_value raw;
@@ -709,9 +709,16 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
   p->exec_path_count = static_cast<int>(st->exec_paths.size());
   p->argv = st->argv_ptrs.data();
   p->envp = st->envp_ptrs.data();
-  p->init_path = has_init ? st->init_path.c_str() : nullptr;
+  // A set's holder is nsjs-init itself, run as the program: by the same fd,
+  // so that the sandbox's identity never has to walk to the addon's directory.
+  bool program_is_init = false;
+  if (!Own(o, "programIsInit").IsUndefined() && !ReadBool(o, "programIsInit", &p->program_is_init)) return false;
+  program_is_init = p->program_is_init != 0;
+  if (program_is_init && (!has_init || st->exec_paths.size() != 1 || st->exec_paths[0] != st->init_path))
+    return Fail(o.Env(), "programIsInit needs initPath, and execPaths that are exactly [initPath]");
+  p->init_path = has_init && !program_is_init ? st->init_path.c_str() : nullptr;
   p->init_fd = has_init ? InitFd(st->init_path) : -1;
-  p->init_argv = has_init ? st->init_argv_ptrs.data() : nullptr;
+  p->init_argv = has_init && !program_is_init ? st->init_argv_ptrs.data() : nullptr;
   return true;
 }
 

@@ -40,6 +40,16 @@ host_root=no
 if [ "$(id -u)" = 0 ] && [ "$(awk '{print $1, $2, $3}' /proc/self/uid_map)" = "0 0 4294967295" ]; then host_root=yes; fi
 
 if [ "$host_root" = yes ]; then
+  # An unprivileged user needs to read the checkout; copy it where it can if not
+  # (the rootless level runs there, and root-level cases that become nobody load nsjs from it).
+  tree=$repo
+  if ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$repo/package.json" -a -x "$repo/node_modules"; then
+    tree=$scratch/tree
+    mkdir "$tree"
+    tar -C "$repo" --exclude=./.git -cf - . | tar -C "$tree" -xf -
+    chmod -R a+rX "$tree"
+  fi
+  export NSJS_NOBODY_TREE=$tree
   level root jest "$repo" --selectProjects unit spawn root package
 
   # The addon built with -fsanitize=address,undefined, in a copy of the tree;
@@ -68,14 +78,6 @@ if [ "$host_root" = yes ]; then
     echo "sanitizer build failed:"; cat "$scratch/sanitize-build.log"; failed=1
   fi
 
-  # An unprivileged user needs to read the checkout; copy it where it can if not.
-  tree=$repo
-  if ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$repo/package.json" -a -x "$repo/node_modules"; then
-    tree=$scratch/tree
-    mkdir "$tree"
-    tar -C "$repo" --exclude=./.git -cf - . | tar -C "$tree" -xf -
-    chmod -R a+rX "$tree"
-  fi
   mkdir -m 777 "$scratch/nobody"
   # env -C: the caller's cwd may be unreadable to nobody (a mode-700 checkout).
   level rootless env -C "$tree" HOME="$scratch/nobody" setpriv --reuid=nobody --regid=nogroup --clear-groups -- \

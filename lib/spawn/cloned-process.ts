@@ -193,7 +193,11 @@ function preparePlan(n: NormalizedIsolation, stdio: number[], cgroupProcs: numbe
   const close = () => opened.splice(0).forEach((fd) => fs.closeSync(fd));
   try {
     const landlockFd = n.landlock && openLandlock(n.landlock, initPath, opened);
-    const plan = { ...buildPlan(n, openJoins(n, opened)), stdio, cgroupProcs, ...(initPath !== undefined ? { initPath } : {}), ...(landlockFd !== undefined ? { landlockFd } : {}) };
+    const base = buildPlan(n, openJoins(n, opened));
+    // A set's holder runs nsjs-init as its program: by nsjs-init's sealed fd, never by a path the sandbox's ids may not reach.
+    const self = initPath === undefined ? initExecutablePath() : undefined;
+    const holder = self !== undefined && base.execPaths.length === 1 && base.execPaths[0] === self ? { initPath: self, programIsInit: true } : {};
+    const plan = { ...base, stdio, cgroupProcs, ...(initPath !== undefined ? { initPath } : {}), ...holder, ...(landlockFd !== undefined ? { landlockFd } : {}) };
     return { plan, initPath, close };
   } catch (e) {
     close();

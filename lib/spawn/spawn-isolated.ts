@@ -2,7 +2,7 @@
  * {@link spawnIsolated}: child_process.spawn, in new namespaces.
  * @module
  */
-import { invalidArgType } from '../errors';
+import { ErrorCodes, invalidArgType } from '../errors';
 import { optionsObject } from '../validate';
 import { startCloned } from './cloned-process';
 import { IsolatedProcess } from './isolated-process';
@@ -78,7 +78,17 @@ export function spawnIsolated(
     options = argsOrOptions;
   }
   const o = optionsObject(options);
-  const n = normalizeIsolation(command, args, o, SPAWN_KEYS);
+  let n: ReturnType<typeof normalizeIsolation>;
+  try {
+    n = normalizeIsolation(command, args, o, SPAWN_KEYS);
+  } catch (e) {
+    // Compiling the seccomp filter is the first use of the addon: without a
+    // binary that is an 'error' event, as for any other failure to spawn.
+    if ((e as { code?: unknown }).code !== ErrorCodes.NO_BINARY) throw e;
+    const failed = new IsolatedProcess(String(command), [String(command), ...(Array.isArray(args) ? args.map(String) : [])], []);
+    failed._failSpawn(e);
+    return failed;
+  }
   const slots = normalizeStdio(o.stdio);
   const output = normalizeOutputOptions(o);
   const lifecycle = normalizeSpawnLifecycle(o);

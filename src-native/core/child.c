@@ -430,6 +430,10 @@ static int step_exec(struct child_state *s) {
     return step_fail(s, NSJS_STEP_EXEC_INIT, NSJS_SYS_EXECVE);
   }
   unblock_signals();
+  if (p->program_is_init && s->init_fd >= 0) {
+    syscall(SYS_execveat, s->init_fd, "", p->argv, p->envp, AT_EMPTY_PATH);
+    return step_fail(s, NSJS_STEP_EXEC, NSJS_SYS_EXECVEAT);
+  }
   errno = nsjs_exec_candidates(libc_execve, p->exec_paths, p->exec_path_count, p->argv, p->envp);
   return step_fail(s, NSJS_STEP_EXEC, NSJS_SYS_EXECVE);
 }
@@ -477,7 +481,7 @@ int nsjs_child_main(void *arg) {
                           .errfd = a->errfd,
                           .parent_pidfd = a->parent_pidfd,
                           .sync_fd = {a->sync_fd[0], a->sync_fd[1]},
-                          .init_fd = a->plan->init_path ? a->plan->init_fd : -1,
+                          .init_fd = a->plan->init_path || a->plan->program_is_init ? a->plan->init_fd : -1,
                           .step = 0,
                           .sys = 0,
                           .op = 0,

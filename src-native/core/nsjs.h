@@ -161,6 +161,8 @@ typedef struct nsjs_plan {
   int init_fd;                /* O_PATH fd of init_path, exec'd with execveat: no path walk
                                  as the program's identity, which may not reach it */
   char *const *init_argv;
+  int program_is_init;        /* the program is nsjs-init itself (a set's holder): exec'd by
+                                 init_fd with argv, no init wrapper */
 } nsjs_plan;
 
 typedef struct nsjs_spawn_result {

@@ -71,3 +71,22 @@ function comm(pid: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A maker of {@link namedSleep}s for one test file: each case's sleepers are
+ * SIGKILLed (they are ours, found by their own names) and removed after it.
+ */
+export function namedSleepers(): () => ReturnType<typeof namedSleep> {
+  const sleepers: ReturnType<typeof namedSleep>[] = [];
+  afterEach(() => {
+    for (const s of sleepers.splice(0)) {
+      for (const pid of s.pids()) process.kill(pid, 'SIGKILL');
+      s.remove();
+    }
+  });
+  return () => {
+    const s = namedSleep(String(sleepers.length));
+    sleepers.push(s);
+    return s;
+  };
+}

@@ -22,6 +22,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called with the child once it started (to signal or kill it). */
   onSpawn?: (pid: number) => void;
+  /** The built package to load instead of this checkout's (one another user can read). */
+  dist?: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface RunOptions {
  */
 export function runNode(code: string, opts: RunOptions = {}): Promise<Run> {
   const preload = process.env.NSJS_SANITIZER_PRELOAD;
-  const prelude = `${preload ? 'delete process.env.LD_PRELOAD;\n' : ''}const nsjs = require(${JSON.stringify(DIST)});
+  const prelude = `${preload ? 'delete process.env.LD_PRELOAD;\n' : ''}const nsjs = require(${JSON.stringify(opts.dist ?? DIST)});
 const report = (v) => process.stdout.write('\\n' + JSON.stringify(v) + '\\n');
 (async () => {
 ${code}

@@ -46,6 +46,8 @@ describe('explicit id maps', () => {
         const err = await sh({ uidMap: [{ inside: 0, outside: 400000, count: 10 }], gidMap: [{ inside: 0, outside: 300000, count: 10 }] }).catch((e) => e);
         report({ out, err: { code: err.code, step: err.step, syscall: err.syscall, path: err.path, hint: err.hint } });`,
         {
+          // test/run.sh copies a checkout nobody cannot read (a mode-700 clone) where it can.
+          ...(process.env.NSJS_NOBODY_TREE ? { dist: path.join(process.env.NSJS_NOBODY_TREE, 'dist', 'index.js') } : {}),
           wrap: ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c',
             'd=$(mktemp -d) && mkdir $d/u $d/w && mount -t overlay overlay -o lowerdir=/etc,upperdir=$d/u,workdir=$d/w /etc && ' +
             'echo nobody:300000:1000 >> /etc/subuid && echo nobody:300000:1000 >> /etc/subgid && ' +

@@ -10,7 +10,7 @@ import { v1Hierarchies } from '../../lib/host/cgroup-v1';
 import { v2Controllers } from '../../lib/host/cgroup-v2';
 import { itAtLevels, itIfSupported } from '../helpers/env';
 import { expectClean, runNode } from '../helpers/run-node';
-import { namedSleep, waitFor } from '../helpers/proc';
+import { namedSleepers, waitFor } from '../helpers/proc';
 
 const MiB = 1024 * 1024;
 const v1 = v1Hierarchies();
@@ -44,19 +44,8 @@ afterEach(() => {
 });
 
 
-// Sleeps under names of their own, found through /proc/PID/stat; killed (they are ours) and removed after each case.
-const sleepers: ReturnType<typeof namedSleep>[] = [];
-function sleeper(): ReturnType<typeof namedSleep> {
-  const s = namedSleep(String(sleepers.length));
-  sleepers.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of sleepers.splice(0)) {
-    for (const pid of s.pids()) process.kill(pid, 'SIGKILL');
-    s.remove();
-  }
-});
+// Sleeps under names of their own, killed (they are ours) and removed after each case.
+const sleeper = namedSleepers();
 
 describe('limits.memory (cgroup v1 memory)', () => {
   v1Case('memory')('64 MiB against a program that allocates 256 MiB: oomKilled, the peak held at the limit, the host unaffected', async () => {

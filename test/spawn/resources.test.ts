@@ -4,26 +4,15 @@ import * as fs from 'node:fs';
 
 import { spawnIsolated } from '../../lib';
 import { itIf, level } from '../helpers/env';
-import { alive, namedSleep, waitFor } from '../helpers/proc';
+import { alive, namedSleepers, waitFor } from '../helpers/proc';
 
 
 // perl is in every Debian (perl-base): opens until one fails, prints the fd that failed.
 const OPEN_UNTIL_FAIL = 'my @h; for my $i (1..64) { open(my $h, "<", "/dev/null") or do { print scalar(@h) + 3, " $!\\n"; exit 0 }; push @h, $h } print "none\\n"';
 
 
-// Sleeps under names of their own, found through /proc/PID/stat; killed (they are ours) and removed after each case.
-const sleepers: ReturnType<typeof namedSleep>[] = [];
-function sleeper(): ReturnType<typeof namedSleep> {
-  const s = namedSleep(String(sleepers.length));
-  sleepers.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of sleepers.splice(0)) {
-    for (const pid of s.pids()) process.kill(pid, 'SIGKILL');
-    s.remove();
-  }
-});
+// Sleeps under names of their own, killed (they are ours) and removed after each case.
+const sleeper = namedSleepers();
 
 describe('rlimits', () => {
   it.each([
