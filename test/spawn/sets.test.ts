@@ -10,6 +10,7 @@ import { createNamespaces, listNamespaces, spawnIsolated, NamespaceError, type N
 import { commandExists, isHostRoot, isRootless, itAtLevels, itIf } from '../helpers/env';
 import { alive, nsInode, waitFor } from '../helpers/proc';
 import { expectClean, runNode } from '../helpers/run-node';
+import { BUSYBOX, busyboxRoot } from '../helpers/rootfs';
 
 const hasLsns = commandExists('lsns');
 const hasNsenter = commandExists('nsenter');
@@ -52,6 +53,23 @@ const server = `require('net').createServer((s) => s.end(require('os').hostname(
 const client = `require('net').connect(7777, '127.0.0.1').on('data', (d) => process.stdout.write(d))`;
 
 describe('createNamespaces', () => {
+  itIf(BUSYBOX !== undefined, "needs busybox-static (.ci/run installs it)")('with a directory root that holds no nsjs-init: the holder runs from its sealed copy, members see only that root', async () => {
+    const dir = fs.mkdtempSync('/var/tmp/nsjs-set-root-');
+    fs.chmodSync(dir, 0o755);
+    try {
+      const root = busyboxRoot(`${dir}/root`, ['sh', 'ps', 'cat']);
+      const set = await newSet({ rootfs: root, hostname: 'boxset' });
+      const r = await set.spawn('/bin/sh', ['-c', 'cat /etc/os-release; ps ax'], { env: { PATH: '/bin' } }).result;
+      expect(r.exitCode).toBe(0);
+      const lines = (r.stdout as string).trim().split('\n');
+      expect(lines[0]).toBe('NAME=busybox-root');
+      expect(lines.some((l) => /^\s*1\s.*nsjs-init --hold/.test(l))).toBe(true);
+      await set.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a server and a client started in one set talk over 127.0.0.1, and see its hostname', async () => {
     const set = await newSet({ hostname: 'set-host' });
     const srv = set.spawn(process.execPath, ['-e', server]);
