@@ -42,7 +42,9 @@ export interface NativeJoin {
 export interface NativeRlimit {
   /** As prlimit(1) names it ('nofile', 'cpu', …); the addon maps it to RLIMIT_*. */
   name: string;
+  /** The soft limit; Infinity: RLIM_INFINITY. */
   soft: number;
+  /** The hard limit (>= soft); Infinity: RLIM_INFINITY. */
   hard: number;
 }
 
@@ -70,6 +72,7 @@ export interface NativePlan {
   mapsByParent: boolean;
   /** With mapsByParent, for a caller who is not root: newuidmap/newgidmap write the maps, run as `helper <pid> <inside> <outside> <count>…`. */
   uidMapHelper?: string;
+  /** The helper that writes gid_map, with uidMapHelper (newgidmap). */
   gidMapHelper?: string;
   /** Run the program as uid/gid inside (setresgid, setresuid): needs a new or joined user namespace. */
   setIdentity: boolean;

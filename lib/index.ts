@@ -79,7 +79,7 @@ export {
 } from './probe';
 export { explain, type Explanation, type Equivalent, type ExplainedJoin } from './explain';
 export type { PlanWithoutFds } from './spawn/plan';
-export type { NativePlan, NativeOp, NativeJoin } from './binding';
+export type { NativePlan, NativeOp, NativeJoin, NativeRlimit } from './binding';
 export {
   CLONE_NEWCGROUP,
   CLONE_NEWIPC,
