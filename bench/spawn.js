@@ -41,6 +41,8 @@ const rows = [
   ['spawnIsolated defaults, init: false', isolated({ init: false })],
   ['spawnIsolated defaults (init on)', isolated({})],
   ["  same, seccomp: false, capabilities: 'all'", isolated({ seccomp: false, capabilities: 'all' })],
+  ['  same, seccomp: false', isolated({ seccomp: false })],
+  ["  same, capabilities: 'all'", isolated({ capabilities: 'all' })],
   ["spawnIsolated init: false, cloneStrategy 'fork'", isolated({ init: false, cloneStrategy: 'fork' })],
   ['spawn unshare --pid --fork --mount-proc …', cpSpawn('unshare', [
     ...(rootless ? ['--user', '--map-root-user'] : []),
@@ -74,16 +76,16 @@ async function sideBySide() {
     console.log(`  ${name.padEnd(52)} ${median(times[j]).toFixed(3).padStart(8)} ms   ${ratio.toFixed(2)}×`);
   });
   // Rows by name, so that a row added above does not shift these.
-  const at = (prefix) => times[rows.findIndex(([name]) => name.startsWith(prefix))];
+  const at = (prefix) => times[rows.some(([name]) => name === prefix) ? rows.findIndex(([name]) => name === prefix) : rows.findIndex(([name]) => name.startsWith(prefix))];
   const defaults = at('spawnIsolated defaults (init on)');
   const unshareVsDefaults = median(at('spawn unshare').map((t, i) => t / defaults[i]));
   console.log(`  unshare(1) row / defaults row: ${unshareVsDefaults.toFixed(2)}× (target ≥ 2.4)`);
   const p50 = median(at('pool.spawn')) / median(floor);
   console.log(`  pool row p50 / floor p50: ${p50.toFixed(2)}× (target ≤ 0.6)`);
   // The default seccomp filter and capability cut, as a share of a default spawn.
-  const bare = at("  same, seccomp: false");
-  const privileges = median(defaults.map((t, i) => (t - bare[i]) / t));
-  console.log(`  seccomp filter + capability cut: ${(privileges * 100).toFixed(1)}% of a default spawn (target < 5%)`);
+  const share = (row) => (median(defaults.map((t, i) => (t - row[i]) / t)) * 100).toFixed(1);
+  console.log(`  seccomp filter + capability cut: ${share(at("  same, seccomp: false, capabilities: 'all'"))}% of a default spawn (target < 5%); ` +
+    `the filter alone ${share(at('  same, seccomp: false'))}%, the cut alone ${share(at("  same, capabilities: 'all'"))}%`);
   if (hasBwrap) {
     const bwrap = at('spawn bwrap');
     const paired = (row) => median(bwrap.map((t, i) => t / row[i]));

@@ -140,8 +140,10 @@ export interface NativePlan {
   landlockFd?: number;
   /** Resource limits, set with the caller's privileges before the program runs (step rlimits). */
   rlimits: NativeRlimit[];
-  /** Open cgroup.procs files (cgroup v1): the parent writes the child's pid to each while it waits (step cgroup). */
+  /** Open cgroup.procs files (v1 hierarchies, and v2): the parent writes the child's pid to each while it waits (step cgroup). */
   cgroupProcs: number[];
+  /** A cgroup v2 directory fd, its cgroup.procs among cgroupProcs: the child is cloned into it (clone3 CLONE_INTO_CGROUP, step clone); absent: none. */
+  cgroupFd?: number;
 }
 
 /** A Landlock ruleset for landlockRuleset: LANDLOCK_ACCESS_* masks, the rights for this kernel's ABI. */

@@ -249,7 +249,7 @@ const char *const kPlanKeys[] = {
   "setIdentity", "clearGroups", "uid", "gid", "propagation", "ops", "hostname", "domainname", "mountProc",
   "loopbackUp", "timeOffsets", "newSession", "noNewPrivs", "dieWithParent", "cwd", "stdio", "execPaths",
   "argv", "envp", "initPath", "capabilities", "seccompFilter", "landlockFd", "uidMapHelper", "gidMapHelper",
-  "rootfs", "rootfsPath", "staging", "readonlyRoot", "tmpfsUid", "tmpfsGid", "lockUidMap", "lockGidMap", "rlimits", "cgroupProcs", "programIsInit"};
+  "rootfs", "rootfsPath", "staging", "readonlyRoot", "tmpfsUid", "tmpfsGid", "lockUidMap", "lockGidMap", "rlimits", "cgroupProcs", "cgroupFd", "programIsInit"};
 
 bool CheckKeys(Napi::Object o, const char *const *keys, size_t count, const char *what) {
   napi_value raw;
@@ -467,7 +467,7 @@ bool ReadRlimits(Napi::Object o, PlanStorage *st) {
   return true;
 }
 
-// cgroupProcs: open cgroup.procs fds, one per cgroup v1 hierarchy the child joins.
+// cgroupProcs: open cgroup.procs fds, one per cgroup (v1 hierarchies, and v2) the child joins.
 bool ReadFds(Napi::Object o, const char *key, std::vector<int> *out) {
   Napi::Value v = Own(o, key);
   if (!v.IsArray()) return FailKey(o.Env(), key, "an array of fds");
@@ -637,6 +637,12 @@ bool ReadPlan(Napi::Object o, PlanStorage *st, nsjs_plan *p) {
     return Fail(o.Env(), "uidMapHelper and gidMapHelper go together, with mapsByParent");
   p->uid_map_helper = has_uid_helper ? st->uid_map_helper.c_str() : nullptr;
   p->gid_map_helper = has_gid_helper ? st->gid_map_helper.c_str() : nullptr;
+  p->cgroup_fd = -1;
+  if (!o.Get("cgroupFd").IsUndefined()) {
+    if (!ReadInt(o, "cgroupFd", &p->cgroup_fd)) return false;
+    if (p->cgroup_fd < 0) return FailKey(o.Env(), "cgroupFd", "an fd");
+    if (st->cgroup_procs.empty()) return FailKey(o.Env(), "cgroupFd", "given with its cgroup.procs in cgroupProcs");
+  }
   p->landlock_fd = -1;
   if (!o.Get("landlockFd").IsUndefined()) {
     if (!ReadInt(o, "landlockFd", &p->landlock_fd)) return false;

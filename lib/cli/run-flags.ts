@@ -181,6 +181,11 @@ export const RUN_FLAGS: Readonly<Record<string, RunFlag>> = {
       o.limits = { ...o.limits, cpu: Number(v) };
     },
   },
+  'cgroup-parent': {
+    type: 'string',
+    help: 'PATH: make the sandbox\'s cgroup v2 under this delegated cgroup (as /proc/self/cgroup names it), as docker run --cgroup-parent; also without limits: whole-sandbox kill through cgroup.kill',
+    apply: (o, [v]) => (o.cgroup = { parent: v }),
+  },
   'map-users': {
     type: 'string',
     help: 'INSIDE:OUTSIDE:COUNT: a uid range of the user namespace (repeatable; newuidmap when not root), or auto: the caller\'s /etc/subuid range',

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { binding } from '../binding';
 import { ErrorCodes, fromFsError, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
-import type { CgroupEnd, SandboxCgroup } from './cgroup';
+import type { CgroupEnd, CgroupPart } from './cgroup-part';
+import { counter, isLibraryError, readOr } from './cgroup-part';
 
 export type V1Controller = 'memory' | 'pids' | 'cpu';
 
@@ -59,22 +60,7 @@ function write(dir: string, file: string, value: string | number): void {
   fs.writeFileSync(path.join(dir, file), String(value));
 }
 
-function readOr(file: string, fallback: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return fallback;
-  }
-}
-
-/** The `key N` line of a flat-keyed file (memory.oom_control, pids.events), 0 when absent. */
-function counter(file: string, key: string): number {
-  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(readOr(file, ''));
-  return m ? Number(m[1]) : 0;
-}
-
-class V1Cgroup implements SandboxCgroup {
-  readonly version = 1;
+class V1Cgroup implements CgroupPart {
   readonly procsFds: number[] = [];
   /** One directory per controller, made by us. */
   readonly #dirs: { controller: V1Controller; own: string; dir: string }[] = [];
@@ -90,8 +76,9 @@ class V1Cgroup implements SandboxCgroup {
         this.procsFds.push(fs.openSync(path.join(dir, 'cgroup.procs'), 'w'));
       }
     } catch (e) {
-      this.removeSync();
-      throw fromFsError(e);
+      this.closeFds();
+      this.removeEmpty();
+      throw isLibraryError(e) ? e : fromFsError(e);
     }
   }
 
@@ -115,7 +102,7 @@ class V1Cgroup implements SandboxCgroup {
     for (const fd of this.procsFds.splice(0)) fs.closeSync(fd);
   }
 
-  #procs(): number[] {
+  procs(): number[] {
     return this.#dirs.flatMap(({ dir }) => readOr(path.join(dir, 'cgroup.procs'), '').split('\n').filter(Boolean).map(Number));
   }
 
@@ -123,7 +110,7 @@ class V1Cgroup implements SandboxCgroup {
     for (const { controller, own, dir } of this.#dirs) binding().killCgroup(path.join(dir, 'cgroup.procs'), `:${controller}:${own}\n`);
   }
 
-  #end(): CgroupEnd {
+  end(): CgroupEnd {
     const memory = this.#dirs.find((d) => d.controller === 'memory');
     const pids = this.#dirs.find((d) => d.controller === 'pids');
     return {
@@ -134,7 +121,7 @@ class V1Cgroup implements SandboxCgroup {
   }
 
   /** Whether every directory is gone (rmdir fails with EBUSY while a process is in it). */
-  #rmdirAll(): boolean {
+  removeEmpty(): boolean {
     for (const d of [...this.#dirs]) {
       try {
         fs.rmdirSync(d.dir);
@@ -145,29 +132,9 @@ class V1Cgroup implements SandboxCgroup {
     }
     return this.#dirs.length === 0;
   }
-
-  async remove(): Promise<CgroupEnd> {
-    this.closeFds();
-    for (let i = 0; this.#procs().length > 0; i++) {
-      this.kill();
-      await new Promise((r) => setTimeout(r, Math.min(100, 2 ** i)));
-    }
-    const end = this.#end();
-    for (let i = 0; !this.#rmdirAll(); i++) await new Promise((r) => setTimeout(r, Math.min(100, 2 ** i)));
-    return end;
-  }
-
-  removeSync(): void {
-    this.closeFds();
-    const until = Date.now() + 5000;
-    while (!this.#rmdirAll() && Date.now() < until) {
-      if (this.#procs().length > 0) this.kill();
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-    }
-  }
 }
 
 /** @internal A cgroup in each of these v1 hierarchies, with the limits written. */
-export function createV1Cgroup(hierarchies: V1Hierarchy[], limits: NormalizedLimits): SandboxCgroup {
+export function createV1Cgroup(hierarchies: V1Hierarchy[], limits: NormalizedLimits): CgroupPart {
   return new V1Cgroup(hierarchies, limits);
 }

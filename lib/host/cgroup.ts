@@ -1,6 +1,7 @@
 /**
- * The cgroup made for one sandbox with `limits`: which hierarchy holds each
- * controller, and the cgroup's life (made before clone, removed when the
+ * The cgroup made for one sandbox with `limits` or `cgroup`: which hierarchy
+ * holds each controller (v1 where a controller is mounted there, cgroup v2
+ * otherwise), and the cgroup's life (made before clone, removed when the
  * sandbox ends or its setup fails, and when Node exits). See docs/resources.md.
  * @internal
  * @module
@@ -9,21 +10,18 @@ import * as fs from 'node:fs';
 
 import { ErrorCodes, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
-import { createV1Cgroup, v1Hierarchies, type V1Controller } from './cgroup-v1';
-import { v2Controllers } from './cgroup-v2';
+import type { CgroupEnd, CgroupPart } from './cgroup-part';
+import { createV1Cgroup, v1Hierarchies, type V1Controller, type V1Hierarchy } from './cgroup-v1';
+import { V2Cgroup, v2Hierarchy, type V2Controller } from './cgroup-v2';
 
-/** What the cgroup saw, read when the sandbox ended. */
-export interface CgroupEnd {
-  memoryPeakBytes: number | undefined;
-  oomKilled: boolean;
-  pidsLimitHit: boolean;
-}
+export type { CgroupEnd } from './cgroup-part';
 
 export interface SandboxCgroup {
-  readonly version: 1 | 2;
-  /** v1: cgroup.procs of each hierarchy, open for the parent phase. */
+  /** cgroup.procs of each cgroup, open for the parent phase. */
   readonly procsFds: number[];
-  /** Closes procsFds (once the child is placed, or failed). */
+  /** The cgroup v2 directory the child is cloned into (clone3 CLONE_INTO_CGROUP); undefined without one. */
+  readonly dirFd: number | undefined;
+  /** Closes the fds (once the child is placed, or failed). */
   closeFds(): void;
   /** SIGKILL to every process in it. */
   kill(): void;
@@ -44,30 +42,121 @@ function controllersFor(l: NormalizedLimits): V1Controller[] {
   ];
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+class Sandbox implements SandboxCgroup {
+  readonly #parts: CgroupPart[];
+  readonly #v2: V2Cgroup | undefined;
+
+  constructor(parts: CgroupPart[], v2: V2Cgroup | undefined) {
+    this.#parts = parts;
+    this.#v2 = v2;
+  }
+
+  get procsFds(): number[] {
+    return this.#parts.flatMap((p) => p.procsFds);
+  }
+
+  get dirFd(): number | undefined {
+    return this.#v2 !== undefined && this.#v2.dirFd >= 0 ? this.#v2.dirFd : undefined;
+  }
+
+  closeFds(): void {
+    for (const p of this.#parts) p.closeFds();
+  }
+
+  #populated(): boolean {
+    return this.#parts.some((p) => p.procs().length > 0);
+  }
+
+  kill(): void {
+    // cgroup.kill reaches every process at once; v1 has only the freeze-and-kill walk.
+    if (this.#v2) this.#v2.kill();
+    else for (const p of this.#parts) p.kill();
+  }
+
+  #end(): CgroupEnd {
+    const ends = this.#parts.map((p) => p.end());
+    return {
+      memoryPeakBytes: ends.find((e) => e.memoryPeakBytes !== undefined && !Number.isNaN(e.memoryPeakBytes))?.memoryPeakBytes,
+      oomKilled: ends.some((e) => e.oomKilled),
+      pidsLimitHit: ends.some((e) => e.pidsLimitHit),
+    };
+  }
+
+  #removeEmpty(): boolean {
+    return this.#parts.map((p) => p.removeEmpty()).every(Boolean);
+  }
+
+  async remove(): Promise<CgroupEnd> {
+    this.closeFds();
+    for (let i = 0; this.#populated(); i++) {
+      this.kill();
+      await sleep(Math.min(100, 2 ** i));
+    }
+    const end = this.#end();
+    for (let i = 0; !this.#removeEmpty(); i++) await sleep(Math.min(100, 2 ** i));
+    return end;
+  }
+
+  removeSync(): void {
+    this.closeFds();
+    const until = Date.now() + 5000;
+    while (!this.#removeEmpty() && Date.now() < until) {
+      if (this.#populated()) this.kill();
+      sleepSync(5);
+    }
+  }
+}
+
 const live = new Set<SandboxCgroup>();
 let exitHook = false;
 
-/** The cgroup for `limits`, made and limited; refused (ERR_NSJS_UNSUPPORTED) where it cannot be held. */
-export function createCgroup(limits: NormalizedLimits): SandboxCgroup {
-  if (limits.parent !== undefined) {
-    throw libraryError(ErrorCodes.UNSUPPORTED, 'cgroup.parent is for cgroup v2, which this version of nsjs does not drive yet', { path: limits.parent });
+function v1Writable(h: V1Hierarchy): V1Hierarchy {
+  try {
+    fs.accessSync(h.dir, fs.constants.W_OK);
+    return h;
+  } catch {
+    throw libraryError(ErrorCodes.UNSUPPORTED, `limits need a cgroup: ${h.dir} (cgroup v1 ${h.controller}) is not writable by this process`, { path: h.dir, hint: DELEGATE_HINT });
   }
+}
+
+/**
+ * The cgroup for `limits`/`cgroup`, made and limited; refused
+ * (ERR_NSJS_UNSUPPORTED, with what to change) where it cannot be held. A
+ * controller mounted in a v1 hierarchy is limited there; any other in cgroup
+ * v2. A v2 cgroup is made when a limit needs it or `cgroup` was given, and
+ * otherwise too where one can be (it gives the clone into the cgroup and
+ * cgroup.kill); then a failure to make it is not an error.
+ */
+export function createCgroup(limits: NormalizedLimits): SandboxCgroup {
   const v1 = v1Hierarchies();
-  const v2 = v2Controllers();
-  const hierarchies = controllersFor(limits).map((c) => {
+  const v2 = v2Hierarchy();
+  const inV1: V1Hierarchy[] = [];
+  const inV2: V2Controller[] = [];
+  for (const c of controllersFor(limits)) {
     const h = v1.get(c);
-    if (h) return h;
-    const why = v2.has(c) ? `the ${c} controller is in cgroup v2 here, which this version of nsjs does not drive yet` : `no ${c} controller is available to this process`;
-    throw libraryError(ErrorCodes.UNSUPPORTED, `limits need a cgroup: ${why}`);
-  });
-  for (const h of hierarchies) {
-    try {
-      fs.accessSync(h.dir, fs.constants.W_OK);
-    } catch {
-      throw libraryError(ErrorCodes.UNSUPPORTED, `limits need a cgroup: ${h.dir} (cgroup v1 ${h.controller}) is not writable by this process`, { path: h.dir, hint: DELEGATE_HINT });
+    if (h) inV1.push(h);
+    else if (v2) inV2.push(c);
+    else throw libraryError(ErrorCodes.UNSUPPORTED, `limits need a cgroup: no ${c} controller is available to this process (neither cgroup v1 nor v2 is mounted with it)`);
+  }
+  const needV2 = limits.v2 || inV2.length > 0;
+  if (needV2 && v2 === undefined) {
+    throw libraryError(ErrorCodes.UNSUPPORTED, 'options.cgroup needs cgroup v2, and no cgroup2 file system here shows this process’s cgroup', { hint: 'mount cgroup2 (mount -t cgroup2 none /sys/fs/cgroup), or leave cgroup out' });
+  }
+  const v1Part = inV1.length > 0 ? createV1Cgroup(inV1.map(v1Writable), limits) : undefined;
+  let v2Part: V2Cgroup | undefined;
+  try {
+    if (v2 !== undefined) v2Part = V2Cgroup.create(v2, inV2, limits);
+  } catch (e) {
+    if (needV2 || v1Part === undefined) {
+      v1Part?.closeFds();
+      v1Part?.removeEmpty();
+      throw e;
     }
   }
-  const cgroup = createV1Cgroup(hierarchies, limits);
+  const cgroup = new Sandbox([...(v1Part ? [v1Part] : []), ...(v2Part ? [v2Part] : [])], v2Part);
   live.add(cgroup);
   if (!exitHook) {
     exitHook = true;

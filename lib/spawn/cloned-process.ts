@@ -180,8 +180,12 @@ function nsPidInside(outside: number): number {
   }
 }
 
+/** The cgroup fds of a spawn: cgroup.procs files for the parent phase, a v2 directory to clone into. */
+type CgroupFds = Pick<SandboxCgroup, 'procsFds' | 'dirFd'>;
+const NO_CGROUP: CgroupFds = { procsFds: [], dirFd: undefined };
+
 /** The native plan of `n`, with the join targets opened: `close()` them once the clone returned. */
-function preparePlan(n: NormalizedIsolation, stdio: number[], cgroupProcs: number[]): { plan: NativePlan; initPath: string | undefined; close(): void } {
+function preparePlan(n: NormalizedIsolation, stdio: number[], cgroup: CgroupFds): { plan: NativePlan; initPath: string | undefined; close(): void } {
   let initPath: string | undefined;
   if (n.lifecycle.init) {
     initPath = initExecutablePath();
@@ -197,7 +201,7 @@ function preparePlan(n: NormalizedIsolation, stdio: number[], cgroupProcs: numbe
     // A set's holder runs nsjs-init as its program: by nsjs-init's sealed fd, never by a path the sandbox's ids may not reach.
     const self = initPath === undefined ? initExecutablePath() : undefined;
     const holder = self !== undefined && base.execPaths.length === 1 && base.execPaths[0] === self ? { initPath: self, programIsInit: true } : {};
-    const plan = { ...base, stdio, cgroupProcs, ...(initPath !== undefined ? { initPath } : {}), ...holder, ...(landlockFd !== undefined ? { landlockFd } : {}) };
+    const plan = { ...base, stdio, cgroupProcs: cgroup.procsFds, ...(cgroup.dirFd !== undefined ? { cgroupFd: cgroup.dirFd } : {}), ...(initPath !== undefined ? { initPath } : {}), ...holder, ...(landlockFd !== undefined ? { landlockFd } : {}) };
     return { plan, initPath, close };
   } catch (e) {
     close();
@@ -211,8 +215,8 @@ function finishSpawn(n: NormalizedIsolation, spawned: NativeSpawnResult): Native
 }
 
 /** @internal Clones the child of a normalized plan on the given child-side stdio fds: the addon's result, not yet watched. */
-export function spawnNative(n: NormalizedIsolation, stdio: number[], cgroupProcs: number[] = []): NativeSpawnResult {
-  const { plan, initPath, close } = preparePlan(n, stdio, cgroupProcs);
+export function spawnNative(n: NormalizedIsolation, stdio: number[], cgroup: CgroupFds = NO_CGROUP): NativeSpawnResult {
+  const { plan, initPath, close } = preparePlan(n, stdio, cgroup);
   try {
     return finishSpawn(n, binding().spawn(plan));
   } catch (e) {
@@ -224,7 +228,7 @@ export function spawnNative(n: NormalizedIsolation, stdio: number[], cgroupProcs
 
 /** @internal spawnNative off the event loop; `stdio` must stay open until it settles. */
 export function spawnNativeAsync(n: NormalizedIsolation, stdio: number[]): Promise<NativeSpawnResult> {
-  const { plan, initPath, close } = preparePlan(n, stdio, []);
+  const { plan, initPath, close } = preparePlan(n, stdio, NO_CGROUP);
   return new Promise((resolve, reject) => {
     binding().spawnAsync(plan, (err, spawned) => {
       close();
@@ -236,11 +240,11 @@ export function spawnNativeAsync(n: NormalizedIsolation, stdio: number[]): Promi
 
 /** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
 export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
-  // The cgroup exists before clone: the child joins it in the parent phase, before it runs code of its own.
+  // The cgroup exists before clone: the child is cloned into it (v2) or joins it in the parent phase (v1), before it runs code of its own.
   const cgroup = n.limits ? createCgroup(n.limits) : undefined;
   let spawned: NativeSpawnResult;
   try {
-    spawned = spawnNative(n, stdio, cgroup?.procsFds ?? []);
+    spawned = spawnNative(n, stdio, cgroup ?? NO_CGROUP);
   } catch (e) {
     // Setup failed: the child is reaped, so the cgroup is empty.
     if (cgroup) discardCgroup(cgroup);

@@ -9,7 +9,7 @@ import { NAMESPACES, type NamespaceName } from '../namespaces';
 import type { NormalizedIsolation } from './options';
 
 /** The plan, less what is opened at spawn time (stdio fds, nsjs-init). */
-export type PlanWithoutFds = Omit<NativePlan, 'stdio' | 'initPath' | 'cgroupProcs'>;
+export type PlanWithoutFds = Omit<NativePlan, 'stdio' | 'initPath' | 'cgroupProcs' | 'cgroupFd'>;
 
 /** An optional field of a normalized object, own properties only (never a polluted prototype's). */
 const own = <T extends object, K extends keyof T>(o: T, key: K): T[K] | undefined => (Object.hasOwn(o, key) ? o[key] : undefined);

@@ -121,6 +121,9 @@ typedef struct nsjs_plan {
   const int *cgroup_procs;    /* open cgroup.procs files (cgroup v1): the parent writes the
                                  child's pid to each while it waits (a parent phase) */
   int cgroup_count;
+  int cgroup_fd;              /* a cgroup v2 directory: the child is cloned into it (clone3
+                                 CLONE_INTO_CGROUP); its cgroup.procs is also in cgroup_procs,
+                                 for kernels or seccomp profiles without clone3. -1: none */
   int set_identity;           /* setresgid(gid), setresuid(uid) inside */
   int clear_groups;           /* with set_identity: setgroups([]) first; NSJS_GROUPS_* */
   unsigned uid, gid;

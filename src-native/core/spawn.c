@@ -25,6 +25,16 @@
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435 /* the same number on every architecture */
+#endif
+#define NSJS_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args up to .cgroup (CLONE_ARGS_SIZE_VER2): glibc 2.17's headers
+ * do not have it. */
+struct nsjs_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
 
 /* The child runs on this stack. With CLONE_VM|CLONE_VFORK the parent thread is
  * suspended until exec, so a buffer in its frame is safe to lend. */
@@ -134,8 +144,9 @@ static int set_child_rlimits(const nsjs_plan *plan, pid_t pid, nsjs_error *e) {
   return 0;
 }
 
-/* Moves the waiting child into each cgroup (v1) before it runs a single
- * instruction of its own: its children are born there too. */
+/* Moves the waiting child into each cgroup before it runs a single instruction
+ * of its own: its children are born there too. For a cgroup v2 that clone3
+ * already placed it in, the write is a no-op the kernel accepts. */
 static int join_cgroups(const nsjs_plan *plan, pid_t pid, nsjs_error *e) {
   char buf[24];
   int len = snprintf(buf, sizeof buf, "%d", (int)pid);
@@ -159,6 +170,23 @@ static int parent_phase(const nsjs_plan *plan, pid_t pid, nsjs_error *e) {
   if (write_child_file(pid, "uid_map", plan->uid_map, NSJS_STEP_UID_MAP, e) < 0) return -1;
   if (plan->deny_setgroups && write_child_file(pid, "setgroups", "deny", NSJS_STEP_SETGROUPS, e) < 0) return -1;
   return write_child_file(pid, "gid_map", plan->gid_map, NSJS_STEP_GID_MAP, e);
+}
+
+/* A fork-style clone3 straight into the cgroup v2 directory cgroup_fd, so the
+ * child never runs a step outside it (its limits hold from the first page).
+ * Returns as clone() does; -1 with ENOSYS/E2BIG/EINVAL where the kernel (< 5.7)
+ * or a seccomp profile (Docker's answers ENOSYS) has no clone3 for it: the
+ * caller then clones as usual and the parent phase writes cgroup.procs. */
+static pid_t clone_into_cgroup(const struct nsjs_child_arg *arg, int flags, int cgroup_fd, int *pidfd) {
+  struct nsjs_clone_args ca;
+  memset(&ca, 0, sizeof ca);
+  ca.flags = (uint64_t)(unsigned)(flags & ~CSIGNAL) | NSJS_CLONE_INTO_CGROUP;
+  ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+  ca.exit_signal = SIGCHLD;
+  ca.cgroup = (uint64_t)cgroup_fd;
+  long pid = syscall(SYS_clone3, &ca, sizeof ca);
+  if (pid == 0) syscall(SYS_exit, nsjs_child_main((void *)arg)); /* the child: a copy of this stack */
+  return (pid_t)pid;
 }
 
 static void close_pair(int fds[2]) {
@@ -196,8 +224,14 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   char stack[CHILD_STACK_SIZE] __attribute__((aligned(16)));
-  int pidfd = -1;
-  pid_t pid = clone(nsjs_child_main, stack + sizeof stack, flags, &arg, &pidfd, NULL, NULL);
+  int pidfd = -1, clone_sys = NSJS_SYS_CLONE;
+  pid_t pid = -1;
+  /* A cgroup v2 always comes with a parent phase, so this clone is fork-style. */
+  if (plan->cgroup_fd >= 0) {
+    pid = clone_into_cgroup(&arg, flags, plan->cgroup_fd, &pidfd);
+    if (pid < 0 && errno != ENOSYS && errno != E2BIG && errno != EINVAL) clone_sys = NSJS_SYS_CLONE3;
+  }
+  if (pid < 0 && clone_sys == NSJS_SYS_CLONE) pid = clone(nsjs_child_main, stack + sizeof stack, flags, &arg, &pidfd, NULL, NULL);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 #ifdef __SANITIZE_ADDRESS__
@@ -210,7 +244,7 @@ static int spawn_here(const nsjs_plan *plan, nsjs_spawn_result *out, nsjs_error 
   if (pid < 0) {
     close(pipefd[0]);
     if (sync_fd[1] >= 0) close(sync_fd[1]);
-    return fail(e, NSJS_STEP_CLONE, NSJS_SYS_CLONE, clone_errno);
+    return fail(e, NSJS_STEP_CLONE, clone_sys, clone_errno);
   }
   if (parent_acts) {
     int rc = parent_phase(plan, pid, e);

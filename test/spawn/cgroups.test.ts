@@ -7,8 +7,8 @@ import * as path from 'node:path';
 
 import { spawnIsolated } from '../../lib';
 import { v1Hierarchies } from '../../lib/host/cgroup-v1';
-import { v2Controllers } from '../../lib/host/cgroup-v2';
-import { itAtLevels, itIfSupported } from '../helpers/env';
+import { v2Controllers, v2Hierarchy } from '../../lib/host/cgroup-v2';
+import { commandExists, itAtLevels, itIfSupported } from '../helpers/env';
 import { expectClean, runNode } from '../helpers/run-node';
 import { namedSleepers, waitFor } from '../helpers/proc';
 
@@ -25,18 +25,32 @@ function writable(dir: string): boolean {
 }
 // Host root, and root in a user namespace that maps host root (unshare -r as root), may write them.
 const v1Case = (c: 'memory' | 'pids' | 'cpu') =>
-  !hasV1(c) ? itIfSupported(false, `no cgroup v1 ${c} hierarchy here (the v2 path is not implemented yet)`) : writable(v1.get(c)!.dir) ? it : itAtLevels(['root', 'userns-root']);
+  !hasV1(c) ? itIfSupported(false, `no cgroup v1 ${c} hierarchy here (its cgroup v2 case runs instead)`) : writable(v1.get(c)!.dir) ? it : itAtLevels(['root', 'userns-root']);
+const v2 = v2Hierarchy();
+// A cgroup v2 of its own needs this process's v2 cgroup to be writable (root; a delegated subtree: test/root/cgroup-delegation.test.ts).
+const v2Case = (): jest.It => (!v2 ? itIfSupported(false, 'no cgroup2 file system here') : writable(v2.ownDir) ? it : itAtLevels(['root', 'userns-root']));
+/** A limit on a controller this machine has only in cgroup v2. */
+const v2LimitCase = (c: 'memory' | 'pids') =>
+  itIfSupported(Boolean(v2) && v2Controllers().has(c) && !hasV1(c) && writable(v2?.ownDir ?? '/nonexistent'), `no writable cgroup v2 ${c} controller here (${hasV1(c) ? `${c} is bound to cgroup v1` : 'not enabled'}); its v1 case runs instead`);
 
-/** The cgroups nsjs made for this process (nsjs-<pid>-N), in every hierarchy: none once a sandbox has ended. */
+/** The cgroups nsjs made for this process (nsjs-<pid>-N), in every hierarchy, and the default v2 parent: none once a sandbox has ended. */
 function ours(pid = process.pid): string[] {
-  return [...v1.values()].flatMap((h) => {
+  const dirs = [...v1.values()].map((h) => h.dir);
+  if (v2) dirs.push(path.join(v2.ownDir, 'nsjs'));
+  const found = dirs.flatMap((dir) => {
     try {
-      return fs.readdirSync(h.dir).filter((n) => n.startsWith(`nsjs-${pid}-`)).map((n) => path.join(h.dir, n));
+      return fs.readdirSync(dir).filter((n) => n.startsWith(`nsjs-${pid}-`)).map((n) => path.join(dir, n));
     } catch {
       return [];
     }
   });
+  // The default parent goes with its last sandbox (unless another nsjs process of this machine uses it).
+  if (v2 && fs.existsSync(path.join(v2.ownDir, 'nsjs')) && !nsjsParentBefore) found.push(path.join(v2.ownDir, 'nsjs'));
+  return found;
 }
+const nsjsParentBefore = Boolean(v2) && fs.existsSync(path.join(v2!.ownDir, 'nsjs'));
+/** The 0:: line of a /proc/PID/cgroup text. */
+const v2Line = (text: string | undefined) => /^0::(.*)$/m.exec(text ?? '')?.[1];
 
 
 afterEach(() => {
@@ -130,10 +144,6 @@ describe('where no cgroup can be made', () => {
     expect(child.pid).toBeUndefined();
   });
 
-  itIfSupported(v2Controllers().has('pids') && !hasV1('pids'), 'this machine has no cgroup v2 pids controller')('a controller only in cgroup v2: ERR_NSJS_UNSUPPORTED (not implemented yet), never a weaker limit', async () => {
-    await expect(spawnIsolated('true', [], { limits: { pids: 10 } }).result).rejects.toMatchObject({ code: 'ERR_NSJS_UNSUPPORTED' });
-  });
-
   it('bad limits are refused before anything is done', () => {
     expect(() => spawnIsolated('true', [], { limits: { memroy: 1 } as never })).toThrow(/did you mean 'memory'/);
     expect(() => spawnIsolated('true', [], { limits: { memory: 1 } })).toThrow(RangeError);
@@ -141,7 +151,109 @@ describe('where no cgroup can be made', () => {
     expect(() => spawnIsolated('true', [], { limits: { cpu: 0 } })).toThrow(RangeError);
     expect(() => spawnIsolated('true', [], { limits: { memory: 64 * MiB, memorySwap: MiB } })).toThrow(RangeError);
     expect(() => spawnIsolated('true', [], { limits: {} })).toThrow(/sets no limit/);
-    expect(() => spawnIsolated('true', [], { cgroup: { parent: '/x' } })).toThrow(/only for `limits`/);
+    expect(() => spawnIsolated('true', [], { cgroup: { parent: 'relative' } })).toThrow(/absolute cgroup path/);
+    expect(() => spawnIsolated('true', [], { cgroup: { parent: '/a/../b' } })).toThrow(/without "\.\."/);
+    expect(() => spawnIsolated('true', [], { cgroup: { parent: 7 } as never })).toThrow(TypeError);
     expect(() => spawnIsolated('true', [], { limits: { pids: 1 }, cgroup: { parnt: '/x' } as never })).toThrow(/did you mean 'parent'/);
+  });
+});
+
+describe('cgroup v2', () => {
+  v2Case()('cgroup: {} clones the sandbox into a cgroup v2 of its own (clone3 CLONE_INTO_CGROUP); it and its default nsjs parent are removed when it ends', async () => {
+    const r = await spawnIsolated('cat', ['/proc/self/cgroup'], { cgroup: {} }).result;
+    expect(r.exitCode).toBe(0);
+    const own = v2!.own === '/' ? '' : v2!.own;
+    expect(v2Line(r.stdout) ?? '').toMatch(new RegExp(`^${own}/nsjs/nsjs-${process.pid}-\\d+$`));
+    // The v1 hierarchies are left as they were: no limit asked for one.
+    for (const h of v1.values()) expect(r.stdout).toContain(`:${h.own}\n`);
+  });
+
+  itIfSupported(Boolean(v2) && commandExists('strace') && v2 !== undefined && writable(v2.ownDir), 'needs strace and a writable cgroup v2')(
+    'the child is made inside the cgroup, not moved there later: strace shows clone3 with CLONE_INTO_CGROUP',
+    async () => {
+      const out = path.join(fs.mkdtempSync('/tmp/nsjs-strace-'), 'trace');
+      try {
+        const r = await runNode(`const c = nsjs.spawnIsolated('true', [], { cgroup: {} }); report(await c.result.then((x) => x.exitCode));`, {
+          wrap: ['strace', '-f', '-qq', '-e', 'trace=clone3', '-o', out],
+        });
+        expectClean(r);
+        expect(r.json).toBe(0);
+        expect(fs.readFileSync(out, 'utf8')).toMatch(/clone3\(\{flags=[^}]*CLONE_INTO_CGROUP[^}]*cgroup=\d+/);
+        expect(ours(r.pid)).toEqual([]);
+      } finally {
+        fs.rmSync(path.dirname(out), { recursive: true, force: true });
+      }
+    },
+  );
+
+  v2Case()('kill with SIGKILL and cgroup: {} ends a daemon that left the tree, the process group and the session (cgroup.kill), without a PID namespace', async () => {
+    const markerSleep = sleeper();
+    const marker = `${markerSleep.path} 1000`;
+    const child = spawnIsolated('sh', ['-c', `(setsid ${marker} &) ; sleep 1000`], { namespaces: ['uts'], cgroup: {}, stdio: 'ignore' });
+    try {
+      expect(await waitFor(() => markerSleep.pids().length === 1)).toBe(true);
+      // The daemon is in the sandbox's cgroup, though no longer below the program.
+      expect(v2Line(fs.readFileSync(`/proc/${markerSleep.pids()[0]}/cgroup`, 'utf8'))).toMatch(/\/nsjs\/nsjs-\d+-\d+$/);
+      child.kill('SIGKILL');
+      await child.result;
+      expect(markerSleep.pids()).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  v2Case()('timeout ends every process of the cgroup too', async () => {
+    const markerSleep = sleeper();
+    const r = await spawnIsolated('sh', ['-c', `(setsid ${markerSleep.path} 1000 &) ; sleep 1000`], { namespaces: ['uts'], cgroup: {}, stdio: 'ignore', timeout: 500, killSignal: 'SIGKILL' }).result;
+    expect(r.timedOut).toBe(true);
+    expect(markerSleep.pids()).toEqual([]);
+  });
+
+  v2Case()('cgroup.parent: the sandbox’s cgroup under a cgroup the caller made, named as /proc/self/cgroup names it or by its directory; the parent is left as it was', async () => {
+    const name = `nsjs-test-parent-${process.pid}`;
+    const dir = path.join(v2!.ownDir, name);
+    const cgroupPath = path.posix.join(v2!.own, name);
+    fs.mkdirSync(dir);
+    try {
+      for (const parent of [cgroupPath, dir]) {
+        const r = await spawnIsolated('cat', ['/proc/self/cgroup'], { cgroup: { parent } }).result;
+        expect(v2Line(r.stdout) ?? '').toMatch(new RegExp(`^${cgroupPath}/nsjs-${process.pid}-\\d+$`));
+        expect(fs.readdirSync(dir).filter((n) => n.startsWith('nsjs-'))).toEqual([]);
+      }
+    } finally {
+      fs.rmdirSync(dir);
+    }
+  });
+
+  v2Case()('limits on a cgroup v1 controller (a hybrid host) come with the cgroup v2 too: the child is in both', async () => {
+    if (!hasV1('pids')) return; // not hybrid: the v2 limit cases below cover it
+    const r = await spawnIsolated('cat', ['/proc/self/cgroup'], { limits: { pids: 20 } }).result;
+    expect(r.stdout).toMatch(new RegExp(`:pids:.*/nsjs-${process.pid}-\\d+$`, 'm'));
+    expect(v2Line(r.stdout) ?? '').toMatch(new RegExp(`/nsjs/nsjs-${process.pid}-\\d+$`));
+  });
+
+  v2Case()('a cgroup.parent that is not a cgroup: ERR_NSJS_UNSUPPORTED naming it, before anything runs', async () => {
+    const child = spawnIsolated('true', [], { cgroup: { parent: `/nsjs-no-such-cgroup-${process.pid}` } });
+    await expect(child.result).rejects.toMatchObject({ code: 'ERR_NSJS_UNSUPPORTED', message: expect.stringContaining('is not a cgroup v2 here') });
+    expect(child.pid).toBeUndefined();
+  });
+
+  itAtLevels(['rootless'])('rootless outside a delegated cgroup: cgroup: {} fails with ERR_NSJS_UNSUPPORTED and the delegation hint', async () => {
+    if (!v2) return;
+    const child = spawnIsolated('true', [], { cgroup: {} });
+    await expect(child.result).rejects.toMatchObject({ code: 'ERR_NSJS_UNSUPPORTED', hint: expect.stringContaining('Delegate=yes') });
+    expect(child.pid).toBeUndefined();
+  });
+
+  v2LimitCase('pids')('pids 20 in cgroup v2 against a bounded fork bomb: pidsLimitHit (pids.events), nothing left', async () => {
+    const bomb = 'f() { [ $1 -gt 0 ] && { f $(($1-1)) & f $(($1-1)) & wait; }; sleep 2; }; f 7';
+    const r = await spawnIsolated('sh', ['-c', bomb], { namespaces: ['uts'], limits: { pids: 20 }, timeout: 60000 }).result;
+    expect(r).toMatchObject({ pidsLimitHit: true, oomKilled: false });
+  });
+
+  v2LimitCase('memory')('64 MiB in cgroup v2 against 256 MiB: oomKilled (memory.events), memoryPeakBytes from memory.peak', async () => {
+    const r = await spawnIsolated('perl', ['-e', 'my $s = "x" x (256 * 1024 * 1024); print "survived\\n"'], { limits: { memory: 64 * MiB } }).result;
+    expect(r).toMatchObject({ signal: 'SIGKILL', oomKilled: true });
+    expect(r.usage.memoryPeakBytes).toBeLessThanOrEqual(64 * MiB);
   });
 });

@@ -19,13 +19,17 @@ export interface Limits {
   cpu?: number;
 }
 
-/** Where the sandbox's cgroup is made (see docs/resources.md). */
+/** The sandbox's own cgroup v2 (see docs/resources.md). */
 export interface CgroupOptions {
   /**
-   * cgroup v2: an existing cgroup directory delegated to the caller (e.g.
-   * `/sys/fs/cgroup/user.slice/…/app.scope`), under which nsjs makes the
-   * sandbox's. Default: as root, an `nsjs` cgroup under the caller's own; rootless,
-   * the caller's own cgroup when systemd delegated it.
+   * An existing cgroup v2 under which nsjs makes the sandbox's (`nsjs-<pid>-<n>`),
+   * as /proc/self/cgroup names it (`/user.slice/user-1000.slice/user@1000.service/app.slice`)
+   * or as its directory under the cgroup2 mount (`/sys/fs/cgroup/…`). It must be
+   * writable by the caller (delegated), and offer the controllers `limits`
+   * need in its `cgroup.controllers`; nsjs enables them in its
+   * `cgroup.subtree_control`. Default: an `nsjs` cgroup under the caller's own
+   * (made, and removed when empty), when the caller may write its own cgroup
+   * (root, or a subtree systemd delegated).
    */
   parent?: string;
 }
@@ -39,7 +43,14 @@ export interface LimitOptions {
    * say whether a limit was hit. See docs/resources.md.
    */
   limits?: Limits;
-  /** Where the cgroup for `limits` is made. */
+  /**
+   * A cgroup v2 of the sandbox's own, also without `limits`: the child is
+   * cloned into it (clone3 `CLONE_INTO_CGROUP`), and `kill('SIGKILL')`, `timeout`
+   * and Node's exit end every process in it through `cgroup.kill`, also one
+   * that left the tree, the process group and the session. `{}` takes the
+   * default parent. Fails with `ERR_NSJS_UNSUPPORTED` where no cgroup v2 can
+   * be made.
+   */
   cgroup?: CgroupOptions;
 }
 
@@ -51,6 +62,8 @@ export interface NormalizedLimits {
   cpu: number | undefined;
   /** cgroup.parent, when given. */
   parent: string | undefined;
+  /** `cgroup` was given: a cgroup v2 is required (without it, v1 alone may hold `limits`). */
+  v2: boolean;
 }
 
 const MIN_MEMORY = 1 << 20; // below a few pages a cgroup cannot even start a process
@@ -66,12 +79,22 @@ function bytes(value: unknown, name: string, min: number): number | undefined {
 
 /** @internal undefined: no limits, no cgroup. */
 export function normalizeLimits(o: Record<string, unknown>): NormalizedLimits | undefined {
+  let parent: string | undefined;
   if (o.cgroup !== undefined) {
     validateObject(o.cgroup, 'options.cgroup');
     rejectUnknownKeys(o.cgroup, ['parent'], 'options.cgroup');
-    if (o.limits === undefined) throw invalidArgValue('options.cgroup', o.cgroup, 'is only for `limits`');
+    const c = o.cgroup as Record<string, unknown>;
+    if (c.parent !== undefined) {
+      validateString(c.parent, 'options.cgroup.parent');
+      if (!c.parent.startsWith('/') || c.parent.includes('\0') || c.parent.split('/').includes('..')) {
+        throw invalidArgValue('options.cgroup.parent', c.parent, 'must be an absolute cgroup path without ".."');
+      }
+      parent = c.parent;
+    }
   }
-  if (o.limits === undefined) return undefined;
+  if (o.limits === undefined) {
+    return o.cgroup === undefined ? undefined : { memory: undefined, memorySwap: undefined, pids: undefined, cpu: undefined, parent, v2: true };
+  }
   validateObject(o.limits, 'options.limits');
   rejectUnknownKeys(o.limits, ['memory', 'memorySwap', 'pids', 'cpu'], 'options.limits');
   const l = o.limits;
@@ -86,8 +109,6 @@ export function normalizeLimits(o: Record<string, unknown>): NormalizedLimits | 
   if (cpu !== undefined && (typeof cpu !== 'number' || !(cpu >= 0.01 && cpu <= 4096))) {
     throw outOfRange('options.limits.cpu', 'a number >= 0.01 && <= 4096', cpu);
   }
-  const c = (o.cgroup ?? {}) as Record<string, unknown>;
-  if (c.parent !== undefined) validateString(c.parent, 'options.cgroup.parent');
   if (memory === undefined && pids === undefined && cpu === undefined) throw invalidArgValue('options.limits', l, 'sets no limit');
-  return { memory, memorySwap, pids: pids as number | undefined, cpu: cpu as number | undefined, parent: c.parent as string | undefined };
+  return { memory, memorySwap, pids: pids as number | undefined, cpu: cpu as number | undefined, parent, v2: o.cgroup !== undefined };
 }
