@@ -44,11 +44,13 @@ function ours(pid = process.pid): string[] {
       return [];
     }
   });
-  // The default parent goes with its last sandbox (unless another nsjs process of this machine uses it).
-  if (v2 && fs.existsSync(path.join(v2.ownDir, 'nsjs')) && !nsjsParentBefore) found.push(path.join(v2.ownDir, 'nsjs'));
   return found;
 }
-const nsjsParentBefore = Boolean(v2) && fs.existsSync(path.join(v2!.ownDir, 'nsjs'));
+/** The default v2 parent is gone, or holds only other processes' sandboxes (another test file's, running beside this one). */
+function defaultParentLeftAlone(): boolean {
+  const dir = path.join(v2!.ownDir, 'nsjs');
+  return !fs.existsSync(dir) || fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).every((e) => /^nsjs-\d+-\d+$/.test(e.name) && !e.name.startsWith(`nsjs-${process.pid}-`));
+}
 /** The 0:: line of a /proc/PID/cgroup text. */
 const v2Line = (text: string | undefined) => /^0::(.*)$/m.exec(text ?? '')?.[1];
 
@@ -166,6 +168,7 @@ describe('cgroup v2', () => {
     expect(v2Line(r.stdout) ?? '').toMatch(new RegExp(`^${own}/nsjs/nsjs-${process.pid}-\\d+$`));
     // The v1 hierarchies are left as they were: no limit asked for one.
     for (const h of v1.values()) expect(r.stdout).toContain(`:${h.own}\n`);
+    expect(defaultParentLeftAlone()).toBe(true);
   });
 
   itIfSupported(Boolean(v2) && commandExists('strace') && v2 !== undefined && writable(v2.ownDir), 'needs strace and a writable cgroup v2')(
