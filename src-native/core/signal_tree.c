@@ -123,7 +123,10 @@ static void children_of(struct walk *w, pid_t pid, int pidfd, pid_t **list, size
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   DIR *tasks = opendir(path);
   if (!tasks) {
-    if (errno != ENOENT) note(w, errno);
+    /* Gone meanwhile: procfs says ENOENT, or ESRCH for a process it found
+     * but that exited while the directory was opened (seen as a SIGCONT
+     * walk's spurious ESRCH while the resumed tree reaped its children). */
+    if (errno != ENOENT && errno != ESRCH) note(w, errno);
     return;
   }
   size_t first = *n;

@@ -10,6 +10,14 @@ import { waitFor } from '../helpers/proc';
 const state = (pid: number) => /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
 const children = (pid: number) =>
   fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+/** '' once the process is gone (a short-lived `sleep 0.02` may end between the listing and the read). */
+const cmdline = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A program that prints a line every 20 ms and has a child of its own (a sleeper). */
@@ -23,7 +31,8 @@ async function started(child: IsolatedProcess, init: boolean): Promise<{ program
   // The ticker's children: the sleeper and, now and then, a short `sleep 0.02`.
   let sleeper = 0;
   await waitFor(() => {
-    sleeper = children(program).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('1000')) ?? 0;
+    // `sleep 1000` itself: a child forked for `sleep 0.02` still shows the shell's command line (with 1000) until it execs.
+    sleeper = children(program).find((p) => cmdline(p) === 'sleep\u00001000\u0000') ?? 0;
     return sleeper > 0;
   });
   return { program, sleeper, lines: () => lines };
