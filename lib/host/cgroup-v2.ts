@@ -208,9 +208,13 @@ export class V2Cgroup implements CgroupPart {
   kill(): void {
     try {
       this.#write('cgroup.kill', 1); // Linux 5.14+: every process of it, at once, also one forking
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return;
-      binding().killCgroup(path.join(this.#dir, 'cgroup.procs'), `0::${this.#cgroupPath}\n`);
+    } catch {
+      // Older kernels (no cgroup.kill), or a write refused: the freeze-and-kill walk, as for v1 (best effort).
+      try {
+        binding().killCgroup(path.join(this.#dir, 'cgroup.procs'), `0::${this.#cgroupPath}\n`);
+      } catch {
+        /* nothing more to try: remove() gives up waiting in time */
+      }
     }
   }
 

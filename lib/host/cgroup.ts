@@ -91,12 +91,15 @@ class Sandbox implements SandboxCgroup {
 
   async remove(): Promise<CgroupEnd> {
     this.closeFds();
-    for (let i = 0; this.#populated(); i++) {
+    // Bounded: a cgroup that cannot be emptied (a process in uninterruptible sleep on a dead NFS server)
+    // must not keep the result from the caller for ever; it is then left behind.
+    const until = Date.now() + 30_000;
+    for (let i = 0; this.#populated() && Date.now() < until; i++) {
       this.kill();
       await sleep(Math.min(100, 2 ** i));
     }
     const end = this.#end();
-    for (let i = 0; !this.#removeEmpty(); i++) await sleep(Math.min(100, 2 ** i));
+    for (let i = 0; !this.#removeEmpty() && Date.now() < until; i++) await sleep(Math.min(100, 2 ** i));
     return end;
   }
 
