@@ -69,7 +69,10 @@ export function bwrapLine(n: NormalizedIsolation): Equivalent {
   if (n.identity.setIdentity || (created.includes('user') && n.identity.uidMap)) argv.push('--uid', String(n.identity.uid), '--gid', String(n.identity.gid));
   if (n.identity.mapsByParent) cannot.push("host root's unprivileged ids: bwrap, run as root, maps root to root (use it unprivileged, or --userns)");
   if (n.rlimits.length) cannot.push(`rlimits: run it under prlimit ${n.rlimits.map((r) => `--${r.name}=${limitText(r.soft)}:${limitText(r.hard)}`).join(' ')} --`);
-  if (n.limits !== undefined) cannot.push('limits: bwrap makes no cgroup (run it under systemd-run --scope -p MemoryMax=… -p TasksMax=… -p CPUQuota=…)');
+  if (n.limits !== undefined) {
+    const limited = n.limits.memory !== undefined || n.limits.pids !== undefined || n.limits.cpu !== undefined;
+    cannot.push(limited ? 'limits: bwrap makes no cgroup (run it under systemd-run --scope -p MemoryMax=… -p TasksMax=… -p CPUQuota=…)' : 'cgroup: bwrap makes no cgroup (run it under systemd-run --scope, which gives it one)');
+  }
   if (n.namespaces.joined.length) cannot.push(`join: bwrap joins only user and PID namespaces (--userns FD, --pidns FD); asked: ${n.namespaces.joined.map((j) => j.type).join(', ')}`);
   if (n.lifecycle.dieWithParent) argv.push('--die-with-parent');
   if (n.lifecycle.newSession) argv.push('--new-session');

@@ -45,7 +45,10 @@ export function unshareLine(n: NormalizedIsolation): Equivalent {
   if (n.privileges.seccompFilter !== undefined) cannot.push('seccomp: unshare loads no filter');
   if (n.landlock !== undefined) cannot.push('landlock: unshare applies no Landlock rules');
   if (n.rlimits.length) cannot.push(`rlimits: run it under prlimit ${n.rlimits.map((r) => `--${r.name}=${limitText(r.soft)}:${limitText(r.hard)}`).join(' ')} --`);
-  if (n.limits !== undefined) cannot.push('limits: unshare makes no cgroup (run it under systemd-run --scope -p MemoryMax=… -p TasksMax=… -p CPUQuota=…)');
+  if (n.limits !== undefined) {
+    const limited = n.limits.memory !== undefined || n.limits.pids !== undefined || n.limits.cpu !== undefined;
+    cannot.push(limited ? 'limits: unshare makes no cgroup (run it under systemd-run --scope -p MemoryMax=… -p TasksMax=… -p CPUQuota=…)' : 'cgroup: unshare makes no cgroup (run it under systemd-run --scope, which gives it one)');
+  }
   // What has a standard tool: a prefix that runs before the program.
   const prefix: string[] = [];
   if (n.uts.hostname !== undefined) prefix.push(`hostname ${shellLine([n.uts.hostname])}`);
