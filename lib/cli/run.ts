@@ -95,8 +95,19 @@ export function runSandbox(command: string[], options: RunOptions | SpawnIsolate
     });
     child.on('exit', (exitCode, signal) => {
       const code = statusOf(exitCode, signal);
-      writeStatus({ 'exit-code': code, ...(signal ? { signal } : {}) });
-      done(code);
+      // Why a limit ended it: the exit status alone (137, or a shell's "Cannot fork") does not say.
+      void child.result.then(
+        (r) => {
+          if (r.oomKilled) process.stderr.write(`${name}: a process of the sandbox was killed by its memory limit (oomKilled)\n`);
+          if (r.pidsLimitHit) process.stderr.write(`${name}: the sandbox reached its process limit: a fork failed (pidsLimitHit)\n`);
+          writeStatus({ 'exit-code': code, ...(signal ? { signal } : {}), ...(r.oomKilled ? { 'oom-killed': true } : {}), ...(r.pidsLimitHit ? { 'pids-limit-hit': true } : {}) });
+          done(code);
+        },
+        () => {
+          writeStatus({ 'exit-code': code, ...(signal ? { signal } : {}) });
+          done(code);
+        },
+      );
     });
   });
 }

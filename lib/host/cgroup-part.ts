@@ -6,6 +6,7 @@
  * @module
  */
 import * as fs from 'node:fs';
+import { threadId } from 'node:worker_threads';
 
 /** What the cgroup saw, read when the sandbox ended. */
 export interface CgroupEnd {
@@ -19,8 +20,8 @@ export interface CgroupPart {
   /** cgroup.procs files, open for the parent phase (step cgroup). */
   readonly procsFds: number[];
   closeFds(): void;
-  /** The pids in it now. */
-  procs(): number[];
+  /** Whether a process is in it, or in a cgroup below it. */
+  populated(): boolean;
   /** SIGKILL to every process in it. */
   kill(): void;
   end(): CgroupEnd;
@@ -45,4 +46,45 @@ export function counter(file: string, key: string): number {
 /** An ERR_NSJS_* error of ours, passed on as it is (not as a file system error). */
 export function isLibraryError(e: unknown): boolean {
   return e instanceof Error && String((e as { code?: unknown }).code).startsWith('ERR_NSJS_');
+}
+
+/** A cgroup's descendants (relative paths), deepest first: the order to remove them in. */
+export function subtree(dir: string, rel = ''): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(`${dir}${rel}`, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => [...subtree(dir, `${rel}/${e.name}`), `${rel}/${e.name}`]);
+}
+
+/** rmdir of a cgroup and everything below it, deepest first; true once it is gone (EBUSY while a process is in one). */
+export function removeTree(dir: string): boolean {
+  for (const rel of [...subtree(dir), '']) {
+    try {
+      fs.rmdirSync(`${dir}${rel}`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+  }
+  return true;
+}
+
+let sequence = threadId * 1_000_000; // Workers share the pid: each counts in a range of its own
+
+/**
+ * Makes `nsjs-<pid>-<n>` with `make(name)`, the next name on EEXIST (another
+ * Worker, or a process with the same pid in another PID namespace, has it).
+ */
+export function makeNamed<T>(make: (name: string) => T): T {
+  for (let attempt = 0; ; attempt++) {
+    const name = `nsjs-${process.pid}-${++sequence}`;
+    try {
+      return make(name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100) throw e;
+      sequence += 1 + Math.floor(Math.random() * 1000);
+    }
+  }
 }

@@ -13,7 +13,7 @@ import { binding } from '../binding';
 import { ErrorCodes, fromFsError, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
 import type { CgroupEnd, CgroupPart } from './cgroup-part';
-import { counter, isLibraryError, readOr } from './cgroup-part';
+import { counter, isLibraryError, makeNamed, readOr, removeTree, subtree } from './cgroup-part';
 
 export type V1Controller = 'memory' | 'pids' | 'cpu';
 
@@ -54,8 +54,6 @@ export function v1Hierarchies(): Map<V1Controller, V1Hierarchy> {
   return found;
 }
 
-let sequence = 0;
-
 function write(dir: string, file: string, value: string | number): void {
   fs.writeFileSync(path.join(dir, file), String(value));
 }
@@ -66,13 +64,21 @@ class V1Cgroup implements CgroupPart {
   readonly #dirs: { controller: V1Controller; own: string; dir: string }[] = [];
 
   constructor(hierarchies: V1Hierarchy[], limits: NormalizedLimits) {
-    const name = `nsjs-${process.pid}-${++sequence}`;
     try {
-      for (const h of hierarchies) {
-        const dir = path.join(h.dir, name);
-        fs.mkdirSync(dir);
-        this.#dirs.push({ controller: h.controller, own: path.posix.join(h.own, name), dir });
-        this.#limit(h.controller, dir, limits);
+      makeNamed((name) => {
+        try {
+          for (const h of hierarchies) {
+            const dir = path.join(h.dir, name);
+            fs.mkdirSync(dir);
+            this.#dirs.push({ controller: h.controller, own: path.posix.join(h.own, name), dir });
+          }
+        } catch (e) {
+          this.removeEmpty(); // the name is taken in one hierarchy: give back what was made under it
+          throw e;
+        }
+      });
+      for (const { controller, dir } of this.#dirs) {
+        this.#limit(controller, dir, limits);
         this.procsFds.push(fs.openSync(path.join(dir, 'cgroup.procs'), 'w'));
       }
     } catch (e) {
@@ -102,12 +108,17 @@ class V1Cgroup implements CgroupPart {
     for (const fd of this.procsFds.splice(0)) fs.closeSync(fd);
   }
 
-  procs(): number[] {
-    return this.#dirs.flatMap(({ dir }) => readOr(path.join(dir, 'cgroup.procs'), '').split('\n').filter(Boolean).map(Number));
+  /** Each directory and every cgroup the sandbox made below it (it may, as root without a user namespace). */
+  #all(): { controller: V1Controller; own: string; dir: string }[] {
+    return this.#dirs.flatMap((d) => [...subtree(d.dir).map((rel) => ({ ...d, own: d.own + rel, dir: d.dir + rel })), d]);
+  }
+
+  populated(): boolean {
+    return this.#all().some(({ dir }) => readOr(path.join(dir, 'cgroup.procs'), '').trim() !== '');
   }
 
   kill(): void {
-    for (const { controller, own, dir } of this.#dirs) binding().killCgroup(path.join(dir, 'cgroup.procs'), `:${controller}:${own}\n`);
+    for (const { controller, own, dir } of this.#all()) binding().killCgroup(path.join(dir, 'cgroup.procs'), `:${controller}:${own}\n`);
   }
 
   end(): CgroupEnd {
@@ -122,16 +133,10 @@ class V1Cgroup implements CgroupPart {
 
   /** Whether every directory is gone (rmdir fails with EBUSY while a process is in it). */
   removeEmpty(): boolean {
-    for (const d of [...this.#dirs]) {
-      try {
-        fs.rmdirSync(d.dir);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') continue;
-      }
-      this.#dirs.splice(this.#dirs.indexOf(d), 1);
-    }
+    for (const d of [...this.#dirs]) if (removeTree(d.dir)) this.#dirs.splice(this.#dirs.indexOf(d), 1);
     return this.#dirs.length === 0;
   }
+
 }
 
 /** @internal A cgroup in each of these v1 hierarchies, with the limits written. */

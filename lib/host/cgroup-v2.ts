@@ -14,7 +14,7 @@ import { binding } from '../binding';
 import { ErrorCodes, fromFsError, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
 import type { CgroupEnd, CgroupPart } from './cgroup-part';
-import { counter, isLibraryError, readOr } from './cgroup-part';
+import { counter, isLibraryError, makeNamed, readOr, removeTree, subtree } from './cgroup-part';
 
 export type V2Controller = 'memory' | 'pids' | 'cpu';
 
@@ -105,8 +105,6 @@ function writable(dir: string): boolean {
   }
 }
 
-let sequence = 0;
-
 /** A sandbox's cgroup v2, limited; kept until the sandbox ends. */
 export class V2Cgroup implements CgroupPart {
   readonly procsFds: number[] = [];
@@ -130,7 +128,6 @@ export class V2Cgroup implements CgroupPart {
    * (with what to change) where that cannot be done.
    */
   static create(h: V2Hierarchy, controllers: V2Controller[], limits: NormalizedLimits): V2Cgroup {
-    const name = `nsjs-${process.pid}-${++sequence}`;
     // Another nsjs process may remove the empty default parent between our mkdir of it and of the sandbox's: retry.
     for (let attempt = 0; ; attempt++) {
       const parent = limits.parent !== undefined ? locate(h, limits.parent) : { dir: path.join(h.ownDir, 'nsjs'), cgroupPath: path.posix.join(h.own, 'nsjs') };
@@ -149,20 +146,24 @@ export class V2Cgroup implements CgroupPart {
         }
       } else {
         if (!fs.existsSync(path.join(parent.dir, 'cgroup.procs'))) {
-          throw libraryError(ErrorCodes.UNSUPPORTED, `cgroup.parent ${limits.parent} is not a cgroup v2 here (no ${parent.dir}/cgroup.procs)`, { path: parent.dir, hint: 'name an existing cgroup v2, as /proc/self/cgroup shows it ("0::/…")' });
+          throw libraryError(ErrorCodes.UNSUPPORTED, `cgroup.parent ${limits.parent} is not a cgroup v2 here (no ${parent.dir}/cgroup.procs; cgroup2 is mounted at ${h.mount})`, { path: parent.dir, hint: 'name an existing cgroup v2, as /proc/self/cgroup shows it ("0::/…"), or by its directory under the cgroup2 mount' });
         }
         if (!writable(parent.dir)) {
           throw libraryError(ErrorCodes.UNSUPPORTED, `cgroup.parent ${parent.dir} is not writable by this process`, { path: parent.dir, hint: DELEGATE_HINT });
         }
       }
       enableControllers(parent.dir, controllers);
-      const dir = path.join(parent.dir, name);
+      let name: string;
       try {
-        fs.mkdirSync(dir);
+        name = makeNamed((n) => {
+          fs.mkdirSync(path.join(parent.dir, n));
+          return n;
+        });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT' && limits.parent === undefined && attempt < 5) continue;
         throw fromFsError(e);
       }
+      const dir = path.join(parent.dir, name);
       const cgroup = new V2Cgroup(dir, path.posix.join(parent.cgroupPath, name), limits.parent === undefined ? parent.dir : undefined);
       try {
         cgroup.#limit(controllers, limits);
@@ -201,8 +202,9 @@ export class V2Cgroup implements CgroupPart {
     this.dirFd = -1;
   }
 
-  procs(): number[] {
-    return readOr(path.join(this.#dir, 'cgroup.procs'), '').split('\n').filter(Boolean).map(Number);
+  /** cgroup.events counts the cgroups below it too (the sandbox may make some). */
+  populated(): boolean {
+    return /^populated 1$/m.test(readOr(path.join(this.#dir, 'cgroup.events'), ''));
   }
 
   kill(): void {
@@ -211,7 +213,7 @@ export class V2Cgroup implements CgroupPart {
     } catch {
       // Older kernels (no cgroup.kill), or a write refused: the freeze-and-kill walk, as for v1 (best effort).
       try {
-        binding().killCgroup(path.join(this.#dir, 'cgroup.procs'), `0::${this.#cgroupPath}\n`);
+        for (const rel of [...subtree(this.#dir), '']) binding().killCgroup(path.join(this.#dir + rel, 'cgroup.procs'), `0::${this.#cgroupPath}${rel}\n`);
       } catch {
         /* nothing more to try: remove() gives up waiting in time */
       }
@@ -230,11 +232,7 @@ export class V2Cgroup implements CgroupPart {
   /** Whether it is gone (rmdir fails with EBUSY while a process is in it); the default parent goes with it when empty. */
   removeEmpty(): boolean {
     if (!this.#gone) {
-      try {
-        fs.rmdirSync(this.#dir);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-      }
+      if (!removeTree(this.#dir)) return false;
       this.#gone = true;
       if (this.#madeParent !== undefined) {
         try {

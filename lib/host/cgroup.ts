@@ -8,6 +8,8 @@
  */
 import * as fs from 'node:fs';
 
+import { onExit } from 'signal-exit';
+
 import { ErrorCodes, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
 import type { CgroupEnd, CgroupPart } from './cgroup-part';
@@ -31,7 +33,8 @@ export interface SandboxCgroup {
   removeSync(): void;
 }
 
-const DELEGATE_HINT = 'run Node in a cgroup delegated to you: systemd-run --user --scope -p Delegate=yes node app.js';
+// systemd delegates only cgroup v2: a v1 controller is root's (or a user namespace of root's) alone.
+const V1_HINT = 'on this host the controller is in cgroup v1, which is never delegated to users: run as root, or leave that limit out (a host whose cgroup v2 holds the controller lets systemd-run --user --scope -p Delegate=yes give you one)';
 
 /** The controllers the limits need. */
 function controllersFor(l: NormalizedLimits): V1Controller[] {
@@ -67,7 +70,7 @@ class Sandbox implements SandboxCgroup {
   }
 
   #populated(): boolean {
-    return this.#parts.some((p) => p.procs().length > 0);
+    return this.#parts.some((p) => p.populated());
   }
 
   kill(): void {
@@ -113,7 +116,8 @@ class Sandbox implements SandboxCgroup {
   }
 }
 
-const live = new Set<SandboxCgroup>();
+/** The cgroups of running sandboxes, and whether Node's exit ends them (dieWithParent). */
+const live = new Map<SandboxCgroup, boolean>();
 let exitHook = false;
 
 function v1Writable(h: V1Hierarchy): V1Hierarchy {
@@ -121,7 +125,7 @@ function v1Writable(h: V1Hierarchy): V1Hierarchy {
     fs.accessSync(h.dir, fs.constants.W_OK);
     return h;
   } catch {
-    throw libraryError(ErrorCodes.UNSUPPORTED, `limits need a cgroup: ${h.dir} (cgroup v1 ${h.controller}) is not writable by this process`, { path: h.dir, hint: DELEGATE_HINT });
+    throw libraryError(ErrorCodes.UNSUPPORTED, `limits need a cgroup: ${h.dir} (cgroup v1 ${h.controller}) is not writable by this process`, { path: h.dir, hint: V1_HINT });
   }
 }
 
@@ -131,9 +135,10 @@ function v1Writable(h: V1Hierarchy): V1Hierarchy {
  * controller mounted in a v1 hierarchy is limited there; any other in cgroup
  * v2. A v2 cgroup is made when a limit needs it or `cgroup` was given, and
  * otherwise too where one can be (it gives the clone into the cgroup and
- * cgroup.kill); then a failure to make it is not an error.
+ * cgroup.kill); then a failure to make it is not an error. `dieWithParent`:
+ * whether Node's exit kills what is in it and removes it.
  */
-export function createCgroup(limits: NormalizedLimits): SandboxCgroup {
+export function createCgroup(limits: NormalizedLimits, dieWithParent = true): SandboxCgroup {
   const v1 = v1Hierarchies();
   const v2 = v2Hierarchy();
   const inV1: V1Hierarchy[] = [];
@@ -160,12 +165,15 @@ export function createCgroup(limits: NormalizedLimits): SandboxCgroup {
     }
   }
   const cgroup = new Sandbox([...(v1Part ? [v1Part] : []), ...(v2Part ? [v2Part] : [])], v2Part);
-  live.add(cgroup);
+  live.set(cgroup, dieWithParent);
   if (!exitHook) {
     exitHook = true;
-    // Node's exit: nothing may stay behind in a cgroup we made, nor the cgroup.
-    process.on('exit', () => {
-      for (const c of live) c.removeSync();
+    // Node's exit, also by SIGINT, SIGTERM or SIGHUP without a handler of the
+    // program's own (signal-exit: it then re-raises the signal): nothing may
+    // stay behind in a cgroup we made, nor the cgroup. SIGKILL runs nothing.
+    // A sandbox with dieWithParent: false outlives Node, in its cgroup: that one stays, and is left behind.
+    onExit(() => {
+      for (const [c, dies] of live) if (dies) c.removeSync();
     });
   }
   return cgroup;

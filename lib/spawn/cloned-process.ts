@@ -241,7 +241,7 @@ export function spawnNativeAsync(n: NormalizedIsolation, stdio: number[]): Promi
 /** @internal Starts the program of a normalized plan on the given child-side stdio fds. */
 export function startCloned(n: NormalizedIsolation, stdio: number[]): ClonedProcess {
   // The cgroup exists before clone: the child is cloned into it (v2) or joins it in the parent phase (v1), before it runs code of its own.
-  const cgroup = n.limits ? createCgroup(n.limits) : undefined;
+  const cgroup = n.limits ? createCgroup(n.limits, n.lifecycle.dieWithParent) : undefined;
   let spawned: NativeSpawnResult;
   try {
     spawned = spawnNative(n, stdio, cgroup ?? NO_CGROUP);

@@ -59,6 +59,7 @@ function rlimitError(errno: number, syscall: string | undefined, step: string, i
 }
 
 const EPERM = 1;
+const EACCES = 13;
 const EAGAIN = 11;
 const INIT_FORK_HINT = "the user's process limit (RLIMIT_NPROC) or the cgroup's pids.max was reached";
 // ENOSPC covers both nesting depth and user.max_user_namespaces (EUSERS before Linux 4.9, older than nsjs needs).
@@ -107,6 +108,15 @@ export function spawnError(e: unknown, n: NormalizedIsolation, initPath: string 
     const file = step === 'uid-map' ? '/etc/subuid' : '/etc/subgid';
     const map = step === 'uid-map' ? 'uidMap' : 'gidMap';
     return systemError(errno, { syscall: e.nativeSyscall, step, path: file, code: ErrorCodes.USERNS_UNAVAILABLE, hint: `${e.nativeSyscall} refused the map: ${file} must give this user (uid ${process.geteuid?.()}) every outside range of ${map} except its own id` });
+  }
+  // clone3 into the sandbox's cgroup v2: the kernel moves a process only where the caller may write the
+  // cgroup.procs of both cgroups' common ancestor (for a user: inside its delegated subtree).
+  if (e.nativeSyscall === 'clone3' && (errno === EACCES || errno === EPERM)) {
+    return systemError(errno, {
+      ...fields,
+      code: ErrorCodes.UNSUPPORTED,
+      hint: `the kernel refused to start the sandbox inside its cgroup${n.limits?.parent !== undefined ? ` under ${n.limits.parent}` : ''}: a process may be moved only within a subtree whose top cgroup.procs the caller may write (for a user, the cgroup systemd delegated to it, which Node must run in)`,
+    });
   }
   const userns = n.namespaces.created.includes('user');
   const refused =

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawnIsolated } from '../../lib';
 import { v1Hierarchies } from '../../lib/host/cgroup-v1';
 import { v2Controllers, v2Hierarchy } from '../../lib/host/cgroup-v2';
-import { commandExists, itAtLevels, itIfSupported } from '../helpers/env';
+import { commandExists, DIST, itAtLevels, itIfSupported } from '../helpers/env';
 import { expectClean, runNode } from '../helpers/run-node';
 import { namedSleepers, waitFor } from '../helpers/proc';
 
@@ -139,6 +139,39 @@ describe('the cgroup’s life', () => {
   });
 });
 
+describe('Node ended by a signal', () => {
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    v1Case('pids')(`${sig} to Node (no handler of its own) ends every process of the sandbox’s cgroup and removes it, without a PID namespace; Node still dies by that signal`, async () => {
+      const markerSleep = sleeper();
+      let fixture = 0;
+      const run = runNode(
+        `nsjs.spawnIsolated('sh', ['-c', '${markerSleep.path} 1000 & ${markerSleep.path} 1000'], { namespaces: ['uts'], limits: { pids: 10 }, stdio: 'ignore' });
+        await new Promise(() => setInterval(() => {}, 1000));`,
+        { onSpawn: (pid) => (fixture = pid) },
+      );
+      try {
+        expect(await waitFor(() => markerSleep.pids().length === 2)).toBe(true);
+        process.kill(fixture, sig);
+        const r = await run;
+        expect(r.signal).toBe(sig);
+        expect(await waitFor(() => markerSleep.pids().length === 0)).toBe(true);
+        expect(ours(r.pid)).toEqual([]);
+      } finally {
+        for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
+        // What a failure left: the fixture's cgroups, empty once its sleepers are gone.
+        await waitFor(() => markerSleep.pids().length === 0);
+        for (const dir of ours(fixture)) {
+          try {
+            fs.rmdirSync(dir);
+          } catch {
+            /* afterEach and the final level report it */
+          }
+        }
+      }
+    });
+  }
+});
+
 describe('where no cgroup can be made', () => {
   itAtLevels(['rootless'])('a caller that cannot write its cgroup: ERR_NSJS_UNSUPPORTED with the delegation hint, before anything runs', async () => {
     const child = spawnIsolated('true', [], { limits: { pids: 10 } });
@@ -233,6 +266,56 @@ describe('cgroup v2', () => {
     const r = await spawnIsolated('cat', ['/proc/self/cgroup'], { limits: { pids: 20 } }).result;
     expect(r.stdout).toMatch(new RegExp(`:pids:.*/nsjs-${process.pid}-\\d+$`, 'm'));
     expect(v2Line(r.stdout) ?? '').toMatch(new RegExp(`/nsjs/nsjs-${process.pid}-\\d+$`));
+  });
+
+  v2Case()('a cgroup the sandbox made below its own (root without a user namespace may): what runs there is ended and both are removed when the program ends', async () => {
+    const markerSleep = sleeper();
+    const script = `d=${v2!.mount}$(sed -n 's/^0:://p' /proc/self/cgroup); mkdir $d/sub && (echo 0 > $d/sub/cgroup.procs && exec ${markerSleep.path} 1000) & sleep 0.5`;
+    try {
+      const r = await spawnIsolated('sh', ['-c', script], { namespaces: ['uts'], cgroup: {}, stdio: 'ignore' }).result;
+      expect(r.exitCode).toBe(0);
+      expect(markerSleep.pids()).toEqual([]);
+      expect(defaultParentLeftAlone()).toBe(true);
+    } finally {
+      for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  v2Case()('Workers of one process (one pid) each get cgroups of their own names, at the same time', async () => {
+    const r = await runNode(`
+      const { Worker } = require('node:worker_threads');
+      const code = "const nsjs = require(" + JSON.stringify(require.resolve(${JSON.stringify(DIST)})) + "); const { parentPort } = require('node:worker_threads');" +
+        "Promise.all([1, 2, 3].map(() => nsjs.spawnIsolated('cat', ['/proc/self/cgroup'], { cgroup: {} }).result)).then((rs) => parentPort.postMessage(rs.map((x) => x.stdout)), (e) => parentPort.postMessage(String(e)));";
+      const outs = await Promise.all([1, 2].map(() => new Promise((res) => new Worker(code, { eval: true }).once('message', res))));
+      report(outs);`);
+    expectClean(r);
+    const lines = (r.json as string[][]).flat().map((o) => v2Line(o));
+    expect(lines).toHaveLength(6);
+    for (const l of lines) expect(l).toMatch(/\/nsjs\/nsjs-\d+-\d+$/);
+    expect(new Set(lines).size).toBe(6);
+    expect(ours(r.pid)).toEqual([]);
+  });
+
+  v2Case()('dieWithParent: false: the sandbox outlives Node in its cgroup, which is left for it', async () => {
+    const markerSleep = sleeper();
+    const r = await runNode(`
+      const c = nsjs.spawnIsolated('${markerSleep.path}', ['1000'], { namespaces: ['uts'], cgroup: {}, dieWithParent: false, stdio: 'ignore' });
+      c.on('spawn', () => { report({ pid: c.pid }); process.exit(0); });`);
+    try {
+      expectClean(r);
+      await new Promise((res) => setTimeout(res, 200));
+      expect(markerSleep.pids()).toEqual([r.json.pid]);
+      expect(v2Line(fs.readFileSync(`/proc/${r.json.pid}/cgroup`, 'utf8'))).toMatch(new RegExp(`/nsjs/nsjs-${r.pid}-\\d+$`));
+    } finally {
+      for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
+      await waitFor(() => markerSleep.pids().length === 0);
+      for (const dir of ours(r.pid)) fs.rmdirSync(dir);
+      try {
+        fs.rmdirSync(path.join(v2!.ownDir, 'nsjs'));
+      } catch {
+        /* in use by another test file */
+      }
+    }
   });
 
   v2Case()('a cgroup.parent that is not a cgroup: ERR_NSJS_UNSUPPORTED naming it, before anything runs', async () => {

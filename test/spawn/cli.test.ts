@@ -130,6 +130,14 @@ describe('nsjs run', () => {
     }
   });
 
+  (underSanitizer ? itOutsideSanitizer() : itAtLevels(['root', 'userns-root']))('a limit that ended the program is said on stderr and in --json-status (oomKilled, pidsLimitHit)', () => {
+    const oom = nsjs(['run', '--memory', '32M', '--json-status', '1', '--', 'perl', '-e', 'my $s = "x" x (128 * 1024 * 1024)']);
+    expect(oom.stderr).toContain('killed by its memory limit (oomKilled)');
+    expect(oom.stdout.trim().split('\n').map((l) => JSON.parse(l)).pop()).toMatchObject({ 'exit-code': 137, 'oom-killed': true });
+    const bomb = nsjs(['run', '--pids', '5', '--', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait']);
+    expect(bomb.stderr).toContain('reached its process limit: a fork failed (pidsLimitHit)');
+  });
+
   (underSanitizer ? itOutsideSanitizer() : itAtLevels(['root']))('--map-users and --map-groups write the given ranges (util-linux unshare\'s --map-users)', () => {
     const r = nsjs(['run', '--map-users', '0:100000:65536', '--map-groups', '0:100000:65536', '--', 'cat', '/proc/self/uid_map', '/proc/self/gid_map']);
     expect(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/))).toEqual([['0', '100000', '65536'], ['0', '100000', '65536']]);
