@@ -35,6 +35,22 @@ export function sh(cmd: string): string {
   return execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 }
 
+/**
+ * lsns(8) over the whole machine. It reads every process's /proc/PID/ns, and
+ * fails now and then when one ends in the middle (other test files run beside
+ * this one): tried a few times before its error counts.
+ */
+export function lsnsOutput(args: string[]): string {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return execFileSync('lsns', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      if (attempt >= 4) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+}
+
 export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {

@@ -2,12 +2,12 @@
 // user namespace is joined first and owns what is created after it; targets
 // are checked before clone. Namespaces made by util-linux unshare(1), checked
 // with lsns and /proc.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 
 import { clone, CLONE_NEWNET, type ClonedProcess } from '../../lib';
 import { commandExists, itIf } from '../helpers/env';
-import { nsInode, waitFor } from '../helpers/proc';
+import { lsnsOutput, nsInode, waitFor } from '../helpers/proc';
 
 const test = itIf(commandExists('unshare') && commandExists('lsns'), 'needs util-linux unshare and lsns');
 const children = (pid: number) => fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -47,7 +47,7 @@ describe('join', () => {
     started.push(c);
     for (const t of ['net', 'user']) expect(nsInode(c.pid, t)).toBe(nsInode(h, t));
     for (const t of ['uts', 'ipc', 'mnt']) expect(nsInode(c.pid, t)).not.toBe(nsInode('self', t));
-    const lsns = JSON.parse(execFileSync('lsns', ['-J', '-o', 'NS,TYPE,NPROCS,ONS'], { encoding: 'utf8' })).namespaces as { ns: number; type: string; nprocs: number; ons: number }[];
+    const lsns = JSON.parse(lsnsOutput(['-J', '-o', 'NS,TYPE,NPROCS,ONS'])).namespaces as { ns: number; type: string; nprocs: number; ons: number }[];
     const entry = (ns: number) => lsns.find((n) => Number(n.ns) === ns);
     expect(Number(entry(nsInode(h, 'net'))?.nprocs)).toBeGreaterThanOrEqual(2);
     // What was created belongs to the joined user namespace.

@@ -3,12 +3,11 @@
 // host's mount table is unchanged, and the sandboxes' namespaces are gone.
 // CI size: NSJS_LOAD_ROUNDS=4 x NSJS_LOAD_PER_ROUND=200; locally e.g.
 // NSJS_LOAD_ROUNDS=20 NSJS_LOAD_PER_ROUND=500 npx jest test/spawn/load.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 import { spawnIsolated } from '../../lib';
 import { scaled, toolForPart } from '../helpers/env';
-import { zombieChildren } from '../helpers/proc';
+import { lsnsOutput, zombieChildren } from '../helpers/proc';
 
 const ROUNDS = Number(process.env.NSJS_LOAD_ROUNDS ?? 4);
 const PER_ROUND = Number(process.env.NSJS_LOAD_PER_ROUND ?? scaled(200));
@@ -71,7 +70,7 @@ describe('load', () => {
         }
         return false;
       };
-      const held = execFileSync('lsns', ['-n', '-o', 'NS,PID'], { encoding: 'utf8' }).trim().split('\n')
+      const held = lsnsOutput(['-n', '-o', 'NS,PID']).trim().split('\n')
         .map((l) => l.trim().split(/\s+/).map(Number))
         .filter(([ns, pid]) => sampled.has(ns) && ours(pid));
       expect(held).toEqual([]);

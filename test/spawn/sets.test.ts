@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { binding } from '../../lib/binding';
 import { createNamespaces, listNamespaces, spawnIsolated, NamespaceError, type NamespaceSet } from '../../lib';
 import { commandExists, isHostRoot, isRootless, itAtLevels, itIf } from '../helpers/env';
-import { alive, nsInode, waitFor } from '../helpers/proc';
+import { alive, lsnsOutput, nsInode, waitFor } from '../helpers/proc';
 import { expectClean, runNode } from '../helpers/run-node';
 import { BUSYBOX, busyboxRoot } from '../helpers/rootfs';
 
@@ -26,7 +26,7 @@ function lsns(): LsnsEntry[] {
   // lsns fails now and then when a process it scans vanishes under it: try again.
   for (let i = 0; ; i++) {
     try {
-      return (JSON.parse(execFileSync('lsns', ['-J', '-o', 'NS,TYPE,NPROCS,ONS,PID'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).namespaces as Record<string, unknown>[]).map((n) => ({
+      return (JSON.parse(lsnsOutput(['-J', '-o', 'NS,TYPE,NPROCS,ONS,PID'])).namespaces as Record<string, unknown>[]).map((n) => ({
         ns: Number(n.ns),
         type: String(n.type),
         nprocs: Number(n.nprocs),
