@@ -194,6 +194,12 @@ export interface NativeExitWatcher {
   signalTree(signal: number, includeRoot: boolean): number;
   /** The signal to every process of the sandbox, as the watcher's kill mode says. 0, or a positive errno. */
   killSandbox(signal: number): number;
+  /**
+   * The sandbox's cgroups ([directory, its /proc/PID/cgroup line]) and parents
+   * to remove when empty: with killOnTeardown, the environment's teardown kills
+   * what is in them (cgroup.kill, else the walk), waits up to 2 s, and removes them.
+   */
+  setCgroups(entries: [dir: string, member: string][], parents: string[]): void;
 }
 
 /** The rusage of a reaped child (with every descendant it waited for). */

@@ -12,6 +12,9 @@
 #include <uv.h>
 
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "glue.h"
 
@@ -33,7 +36,38 @@ struct Watch {
   int kill_mode;       // KillMode: how a kill reaches the whole sandbox
   ExitWatcher *owner;  // null once the JS object is gone
   std::set<Watch *> *live;
+  // The sandbox's cgroups (directory, its /proc/PID/cgroup line) and the default
+  // parent: a Worker's teardown runs no JavaScript, so they are ended here.
+  std::vector<std::pair<std::string, std::string>> cgroups;
+  std::vector<std::string> cgroup_parents;
 };
+
+// Every process of each cgroup killed (cgroup.kill, else the walk), a short
+// wait until they are gone, then the directories removed. Best effort: what
+// stays busy is left (docs/lifecycle.md).
+void EndCgroups(Watch *w) {
+  for (auto &c : w->cgroups) {
+    int fd = open((c.first + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC);
+    bool killed = fd >= 0 && write(fd, "1", 1) == 1;
+    if (fd >= 0) close(fd);
+    nsjs_error e{};
+    if (!killed) nsjs_kill_cgroup((c.first + "/cgroup.procs").c_str(), c.second.c_str(), &e);
+  }
+  for (int i = 0; i < 200; i++) {  // up to 2 s
+    bool empty = true;
+    for (auto &c : w->cgroups) {
+      char buf[16];
+      int fd = open((c.first + "/cgroup.procs").c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      if (read(fd, buf, sizeof buf) > 0) empty = false;
+      close(fd);
+    }
+    if (empty) break;
+    usleep(10000);
+  }
+  for (auto &c : w->cgroups) rmdir(c.first.c_str());
+  for (auto &p : w->cgroup_parents) rmdir(p.c_str());
+}
 
 // How a kill reaches every process of a sandbox: through its PID namespace's
 // init (the kernel kills the rest), or, without one, by the walk of the tree
@@ -90,7 +124,8 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
                        {InstanceMethod("ref", &ExitWatcher::JsRef), InstanceMethod("unref", &ExitWatcher::JsUnref),
                         InstanceMethod("kill", &ExitWatcher::JsKill),
                         InstanceMethod("killSandbox", &ExitWatcher::JsKillSandbox),
-                        InstanceMethod("signalTree", &ExitWatcher::JsSignalTree)});
+                        InstanceMethod("signalTree", &ExitWatcher::JsSignalTree),
+                        InstanceMethod("setCgroups", &ExitWatcher::JsSetCgroups)});
   }
 
   // new ExitWatcher(pid, pidfd, statusFd, killOnTeardown, killMode, onExit(code|null, signal, usage))
@@ -137,6 +172,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     std::set<Watch *> live = state->live;
     for (Watch *w : live) {
       if (w->kill_on_teardown) {
+        EndCgroups(w);
         KillSandbox(w, SIGKILL);
         // libuv made the pidfd non-blocking (waitid would say EAGAIN): wait for it first.
         struct pollfd p = {w->pidfd, POLLIN, 0};
@@ -248,6 +284,40 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     int rc = nsjs_signal_tree(watch_->pid, watch_->pidfd, info[0].As<Napi::Number>().Int32Value(),
                               info[1].As<Napi::Boolean>().Value() ? 1 : 0, &e);
     return Napi::Number::New(env, rc == 0 ? 0 : e.err);
+  }
+
+  // setCgroups([[dir, member], ...], [parentDir, ...]): what the environment's
+  // teardown ends and removes with the sandbox (only with killOnTeardown).
+  Napi::Value JsSetCgroups(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray()) {
+      Napi::TypeError::New(env, "setCgroups(entries, parents)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    std::vector<std::pair<std::string, std::string>> cgroups;
+    std::vector<std::string> parents;
+    Napi::Array entries = info[0].As<Napi::Array>(), dirs = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < entries.Length(); i++) {
+      Napi::Value e = entries.Get(i);
+      Napi::Array pair = e.IsArray() ? e.As<Napi::Array>() : Napi::Array::New(env);
+      if (pair.Length() != 2 || !pair.Get(0u).IsString() || !pair.Get(1u).IsString()) {
+        Napi::TypeError::New(env, "setCgroups: each entry is [dir, member]").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      cgroups.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::String>().Utf8Value());
+    }
+    for (uint32_t i = 0; i < dirs.Length(); i++) {
+      if (!dirs.Get(i).IsString()) {
+        Napi::TypeError::New(env, "setCgroups: parents are paths").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      parents.push_back(dirs.Get(i).As<Napi::String>().Utf8Value());
+    }
+    if (watch_) {
+      watch_->cgroups = std::move(cgroups);
+      watch_->cgroup_parents = std::move(parents);
+    }
+    return env.Undefined();
   }
 
   Watch *watch_ = nullptr;

@@ -27,6 +27,14 @@ export interface CgroupPart {
   end(): CgroupEnd;
   /** Removes what is empty; true once all of it is gone. */
   removeEmpty(): boolean;
+  /** For the addon's environment teardown (a Worker's end runs no JavaScript). */
+  teardown(): CgroupTeardown;
+}
+
+/** Its directories with the /proc/PID/cgroup line of each (for the kill walk), and parents to remove when empty. */
+export interface CgroupTeardown {
+  entries: [dir: string, member: string][];
+  parents: string[];
 }
 
 export function readOr(file: string, fallback: string): string {

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { binding } from '../binding';
 import { ErrorCodes, fromFsError, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
-import type { CgroupEnd, CgroupPart } from './cgroup-part';
+import type { CgroupEnd, CgroupPart, CgroupTeardown } from './cgroup-part';
 import { counter, isLibraryError, makeNamed, readOr, removeTree, subtree } from './cgroup-part';
 
 export type V1Controller = 'memory' | 'pids' | 'cpu';
@@ -129,6 +129,10 @@ class V1Cgroup implements CgroupPart {
       oomKilled: memory ? counter(path.join(memory.dir, 'memory.oom_control'), 'oom_kill') > 0 : false,
       pidsLimitHit: pids ? counter(path.join(pids.dir, 'pids.events'), 'max') > 0 : false,
     };
+  }
+
+  teardown(): CgroupTeardown {
+    return { entries: this.#dirs.map(({ controller, own, dir }) => [dir, `:${controller}:${own}\n`]), parents: [] };
   }
 
   /** Whether every directory is gone (rmdir fails with EBUSY while a process is in it). */

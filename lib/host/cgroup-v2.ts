@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { binding } from '../binding';
 import { ErrorCodes, fromFsError, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
-import type { CgroupEnd, CgroupPart } from './cgroup-part';
+import type { CgroupEnd, CgroupPart, CgroupTeardown } from './cgroup-part';
 import { counter, isLibraryError, makeNamed, readOr, removeTree, subtree } from './cgroup-part';
 
 export type V2Controller = 'memory' | 'pids' | 'cpu';
@@ -227,6 +227,10 @@ export class V2Cgroup implements CgroupPart {
       oomKilled: counter(path.join(this.#dir, 'memory.events'), 'oom_kill') > 0,
       pidsLimitHit: counter(path.join(this.#dir, 'pids.events'), 'max') > 0,
     };
+  }
+
+  teardown(): CgroupTeardown {
+    return { entries: [[this.#dir, `0::${this.#cgroupPath}\n`]], parents: this.#madeParent !== undefined ? [this.#madeParent] : [] };
   }
 
   /** Whether it is gone (rmdir fails with EBUSY while a process is in it); the default parent goes with it when empty. */

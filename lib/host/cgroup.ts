@@ -12,7 +12,7 @@ import { onExit } from 'signal-exit';
 
 import { ErrorCodes, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
-import type { CgroupEnd, CgroupPart } from './cgroup-part';
+import type { CgroupEnd, CgroupPart, CgroupTeardown } from './cgroup-part';
 import { createV1Cgroup, v1Hierarchies, type V1Controller, type V1Hierarchy } from './cgroup-v1';
 import { V2Cgroup, v2Hierarchy, type V2Controller } from './cgroup-v2';
 
@@ -31,6 +31,8 @@ export interface SandboxCgroup {
   remove(): Promise<CgroupEnd>;
   /** The same, synchronously (a failed setup, Node's exit). */
   removeSync(): void;
+  /** What the addon ends and removes at its environment's teardown (a Worker's end runs no JavaScript). */
+  teardown(): CgroupTeardown;
 }
 
 // systemd delegates only cgroup v2: a v1 controller is root's (or a user namespace of root's) alone.
@@ -67,6 +69,11 @@ class Sandbox implements SandboxCgroup {
 
   closeFds(): void {
     for (const p of this.#parts) p.closeFds();
+  }
+
+  teardown(): CgroupTeardown {
+    const all = this.#parts.map((p) => p.teardown());
+    return { entries: all.flatMap((t) => t.entries), parents: all.flatMap((t) => t.parents) };
   }
 
   #populated(): boolean {

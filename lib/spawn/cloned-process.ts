@@ -84,6 +84,11 @@ export class ClonedProcess {
         finish({ ...status, usage: { ...status.usage, ...(memoryPeakBytes !== undefined ? { memoryPeakBytes } : {}) }, oomKilled, pidsLimitHit }),
       );
     });
+    // A Worker's teardown runs no JavaScript: the addon ends and removes the cgroup then.
+    if (this.#cgroup) {
+      const t = this.#cgroup.teardown();
+      this.#watcher.setCgroups(t.entries, t.parents);
+    }
   }
 
   /** Resolves when the program has ended (never rejects). */

@@ -296,6 +296,35 @@ describe('cgroup v2', () => {
     expect(ours(r.pid)).toEqual([]);
   });
 
+  v2Case()('worker.terminate(): the addon’s teardown ends every process of a Worker’s sandbox cgroup (a daemon that left tree and group too) and removes it', async () => {
+    const markerSleep = sleeper();
+    const r = await runNode(`
+      const { Worker } = require('node:worker_threads');
+      const code = "const nsjs = require(" + JSON.stringify(${JSON.stringify(DIST)}) + "); const { parentPort } = require('node:worker_threads');" +
+        "const c = nsjs.spawnIsolated('sh', ['-c', '(setsid ${markerSleep.path} 1000 &); ${markerSleep.path} 1000'], { namespaces: ['uts'], cgroup: {}, stdio: 'ignore' });" +
+        "c.on('spawn', () => parentPort.postMessage(c.pid));";
+      const w = new Worker(code, { eval: true });
+      await new Promise((res) => w.once('message', res));
+      const t = Date.now();
+      while (Date.now() - t < 5000 && require('node:fs').readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => { try { return require('node:fs').readFileSync('/proc/' + p + '/comm', 'utf8').trim() === ${JSON.stringify(path.basename(markerSleep.path).slice(0, 15))}; } catch { return false; } }).length < 2) await new Promise((res) => setTimeout(res, 20));
+      await w.terminate();
+      report('terminated');`);
+    try {
+      expectClean(r);
+      expect(await waitFor(() => markerSleep.pids().length === 0)).toBe(true);
+      expect(ours(r.pid)).toEqual([]);
+    } finally {
+      for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
+      await waitFor(() => markerSleep.pids().length === 0);
+      for (const dir of ours(r.pid)) fs.rmdirSync(dir);
+      try {
+        fs.rmdirSync(path.join(v2!.ownDir, 'nsjs'));
+      } catch {
+        /* gone, or in use by another test file */
+      }
+    }
+  });
+
   v2Case()('dieWithParent: false: the sandbox outlives Node in its cgroup, which is left for it', async () => {
     const markerSleep = sleeper();
     const r = await runNode(`
