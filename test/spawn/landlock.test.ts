@@ -13,14 +13,18 @@ const SYSTEM = ['/usr', '/lib', '/lib64', '/bin'].filter((p) => fs.existsSync(p)
 const base = (landlock: SpawnIsolatedOptions['landlock']): SpawnIsolatedOptions => ({ namespaces: [], landlock: { execute: SYSTEM, ...landlock } });
 
 describe('landlock', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-landlock-'));
-  for (const d of ['readable', 'writable', 'other']) fs.mkdirSync(path.join(dir, d), { mode: 0o777 });
-  for (const d of ['readable', 'writable', 'other']) fs.writeFileSync(path.join(dir, d, 'f'), 'x\n', { mode: 0o666 });
-  fs.chmodSync(dir, 0o755);
-  for (const d of ['readable', 'writable', 'other']) {
-    fs.chmodSync(path.join(dir, d), 0o777);
-    fs.chmodSync(path.join(dir, d, 'f'), 0o666);
-  }
+  // Made in beforeAll, not while jest collects: a run that filters or skips every case would never remove it.
+  let dir = '';
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-landlock-'));
+    for (const d of ['readable', 'writable', 'other']) fs.mkdirSync(path.join(dir, d), { mode: 0o777 });
+    for (const d of ['readable', 'writable', 'other']) fs.writeFileSync(path.join(dir, d, 'f'), 'x\n', { mode: 0o666 });
+    fs.chmodSync(dir, 0o755);
+    for (const d of ['readable', 'writable', 'other']) {
+      fs.chmodSync(path.join(dir, d), 0o777);
+      fs.chmodSync(path.join(dir, d, 'f'), 0o666);
+    }
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('writes outside `write` and reads outside `read` fail with EACCES, as the caller, with namespaces: []', async () => {

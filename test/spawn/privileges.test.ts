@@ -97,24 +97,29 @@ describe('the default seccomp filter', () => {
 });
 
 describe('a seccomp profile in the OCI/Docker format', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-seccomp-'));
-  fs.chmodSync(dir, 0o755);
+  // Made in beforeAll, not while jest collects: a run that filters or skips every case would never remove it.
+  let dir = '';
+  let file = '';
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsjs-seccomp-'));
+    fs.chmodSync(dir, 0o755);
+    file = path.join(dir, 'profile.json');
+    // Docker's shape: archMap, names lists, errnoRet, includes/excludes by capability, arch and kernel.
+    fs.writeFileSync(file, JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      archMap: [
+        { architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] },
+        { architecture: 'SCMP_ARCH_AARCH64', subArchitectures: ['SCMP_ARCH_ARM'] },
+      ],
+      syscalls: [
+        { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, comment: 'no directories' },
+        { names: ['symlink', 'symlinkat'], action: 'SCMP_ACT_ERRNO', includes: { caps: ['CAP_SYS_ADMIN'] } },
+        { names: ['link', 'linkat'], action: 'SCMP_ACT_ERRNO', excludes: { caps: ['CAP_SYS_ADMIN'] }, includes: { minKernel: '4.8' } },
+        { names: ['fchmodat'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, value: 0o777, op: 'SCMP_CMP_EQ' }] },
+      ],
+    }));
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'profile.json');
-  // Docker's shape: archMap, names lists, errnoRet, includes/excludes by capability, arch and kernel.
-  fs.writeFileSync(file, JSON.stringify({
-    defaultAction: 'SCMP_ACT_ALLOW',
-    archMap: [
-      { architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] },
-      { architecture: 'SCMP_ARCH_AARCH64', subArchitectures: ['SCMP_ARCH_ARM'] },
-    ],
-    syscalls: [
-      { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, comment: 'no directories' },
-      { names: ['symlink', 'symlinkat'], action: 'SCMP_ACT_ERRNO', includes: { caps: ['CAP_SYS_ADMIN'] } },
-      { names: ['link', 'linkat'], action: 'SCMP_ACT_ERRNO', excludes: { caps: ['CAP_SYS_ADMIN'] }, includes: { minKernel: '4.8' } },
-      { names: ['fchmodat'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, value: 0o777, op: 'SCMP_CMP_EQ' }] },
-    ],
-  }));
 
   it('is accepted from a file and enforced', async () => {
     const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
