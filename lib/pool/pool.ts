@@ -55,7 +55,8 @@ export class Pool {
   #n: NormalizedIsolation;
   #ready: Ready[] = [];
   /** Sets handed to a program, until their holder is reaped. */
-  #running = new Set<PooledProcess>();
+  /** The programs running, each with the promise that it is over: its holder reaped and its 'exit' (or 'error') emitted. */
+  #running = new Map<PooledProcess, Promise<unknown>>();
   /** The set being made in the background, if any. */
   #refilling: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -111,8 +112,10 @@ export class Pool {
       const nsPid = binding().poolStart(ready.sock, encodeRequest(exec), stdio.childFds as [number, number, number]);
       stdio.closeChildSide();
       const cloned = new PooledProcess({ ...ready.spawned, nsPid }, this.#n.namespaces.created, this.#n.lifecycle.dieWithParent, ready.sock);
-      this.#running.add(cloned);
-      void cloned.reaped().then(() => this.#running.delete(cloned));
+      // close() resolves only once the caller's object says it ended (signalCode set), not just the holder.
+      const over = Promise.all([cloned.reaped(), new Promise((res) => child.once('exit', res).once('error', res))]);
+      this.#running.set(cloned, over);
+      void over.then(() => this.#running.delete(cloned));
       child._attach(cloned, lifecycle);
     } catch (e) {
       stdio.closeAll();
@@ -129,9 +132,9 @@ export class Pool {
     this.#closing ??= (async () => {
       const waits = this.#ready.splice(0).map((r) => this.#discard(r));
       if (this.#refilling) waits.push(this.#refilling); // discarded when it lands
-      for (const c of this.#running) {
+      for (const [c, over] of this.#running) {
         c.kill('SIGKILL');
-        waits.push(c.reaped().then(() => undefined));
+        waits.push(over.then(() => undefined));
       }
       await Promise.all(waits);
     })();
