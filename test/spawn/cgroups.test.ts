@@ -51,6 +51,17 @@ function defaultParentLeftAlone(): boolean {
   const dir = path.join(v2!.ownDir, 'nsjs');
   return !fs.existsSync(dir) || fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).every((e) => /^nsjs-\d+-\d+$/.test(e.name) && !e.name.startsWith(`nsjs-${process.pid}-`));
 }
+/** After a case whose fixture (pid) left a sandbox on purpose or by failure: its sleepers killed, its cgroups and the default parent removed. */
+async function cleanUpAfter(markerSleep: { pids(): number[] }, fixture: number): Promise<void> {
+  for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
+  await waitFor(() => markerSleep.pids().length === 0);
+  for (const dir of ours(fixture)) fs.rmdirSync(dir);
+  try {
+    fs.rmdirSync(path.join(v2!.ownDir, 'nsjs'));
+  } catch {
+    /* gone, or in use by another test file */
+  }
+}
 /** The 0:: line of a /proc/PID/cgroup text. */
 const v2Line = (text: string | undefined) => /^0::(.*)$/m.exec(text ?? '')?.[1];
 
@@ -314,14 +325,7 @@ describe('cgroup v2', () => {
       expect(await waitFor(() => markerSleep.pids().length === 0)).toBe(true);
       expect(ours(r.pid)).toEqual([]);
     } finally {
-      for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
-      await waitFor(() => markerSleep.pids().length === 0);
-      for (const dir of ours(r.pid)) fs.rmdirSync(dir);
-      try {
-        fs.rmdirSync(path.join(v2!.ownDir, 'nsjs'));
-      } catch {
-        /* gone, or in use by another test file */
-      }
+      await cleanUpAfter(markerSleep, r.pid);
     }
   });
 
@@ -336,14 +340,7 @@ describe('cgroup v2', () => {
       expect(markerSleep.pids()).toEqual([r.json.pid]);
       expect(v2Line(fs.readFileSync(`/proc/${r.json.pid}/cgroup`, 'utf8'))).toMatch(new RegExp(`/nsjs/nsjs-${r.pid}-\\d+$`));
     } finally {
-      for (const pid of markerSleep.pids()) process.kill(pid, 'SIGKILL');
-      await waitFor(() => markerSleep.pids().length === 0);
-      for (const dir of ours(r.pid)) fs.rmdirSync(dir);
-      try {
-        fs.rmdirSync(path.join(v2!.ownDir, 'nsjs'));
-      } catch {
-        /* in use by another test file */
-      }
+      await cleanUpAfter(markerSleep, r.pid);
     }
   });
 
