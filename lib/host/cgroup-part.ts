@@ -37,6 +37,16 @@ export interface CgroupTeardown {
   parents: string[];
 }
 
+/** Whether this process may write the directory (make a cgroup in it). */
+export function writable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function readOr(file: string, fallback: string): string {
   try {
     return fs.readFileSync(file, 'utf8');

@@ -14,7 +14,7 @@ import { binding } from '../binding';
 import { ErrorCodes, fromFsError, libraryError } from '../errors';
 import type { NormalizedLimits } from '../spawn/options/limits';
 import type { CgroupEnd, CgroupPart, CgroupTeardown } from './cgroup-part';
-import { counter, isLibraryError, makeNamed, readOr, removeTree, subtree } from './cgroup-part';
+import { counter, isLibraryError, makeNamed, readOr, removeTree, subtree, writable } from './cgroup-part';
 
 export type V2Controller = 'memory' | 'pids' | 'cpu';
 
@@ -93,15 +93,6 @@ function enableControllers(dir: string, wanted: V2Controller[]): void {
       throw libraryError(ErrorCodes.UNSUPPORTED, `limits need ${missing.join(', ')} enabled in ${dir}/cgroup.subtree_control, which this process may not write`, { path: dir, hint: DELEGATE_HINT });
     }
     throw fromFsError(e);
-  }
-}
-
-function writable(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

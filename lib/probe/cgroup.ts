@@ -4,8 +4,7 @@
  * @internal
  * @module
  */
-import * as fs from 'node:fs';
-
+import { writable } from '../host/cgroup-part';
 import { readTrimmed, type ProbeFact } from './fact';
 
 /** The cgroup setup as the caller sees it. */
@@ -14,15 +13,6 @@ export interface CgroupFacts {
   version: 'v2' | 'hybrid' | 'v1' | 'none';
   /** Per controller (memory, pids, cpu): can the caller make a child cgroup with it. */
   controllers: Record<'memory' | 'pids' | 'cpu', ProbeFact>;
-}
-
-function writable(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function cgroupFacts(): CgroupFacts {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { spawnIsolated } from '../../lib';
+import { writable } from '../../lib/host/cgroup-part';
 import { v1Hierarchies } from '../../lib/host/cgroup-v1';
 import { v2Controllers, v2Hierarchy } from '../../lib/host/cgroup-v2';
 import { commandExists, DIST, itAtLevels, itIfSupported } from '../helpers/env';
@@ -15,14 +16,6 @@ import { namedSleepers, waitFor } from '../helpers/proc';
 const MiB = 1024 * 1024;
 const v1 = v1Hierarchies();
 const hasV1 = (c: 'memory' | 'pids' | 'cpu') => v1.has(c);
-function writable(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 // Host root, and root in a user namespace that maps host root (unshare -r as root), may write them.
 const v1Case = (c: 'memory' | 'pids' | 'cpu') =>
   !hasV1(c) ? itIfSupported(false, `no cgroup v1 ${c} hierarchy here (its cgroup v2 case runs instead)`) : writable(v1.get(c)!.dir) ? it : itAtLevels(['root', 'userns-root']);
